@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "agentbox",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "secret-broker", targets: ["secret-broker"]),
+        .executable(name: "devssh", targets: ["devssh"]),
+        .executable(name: "secrets", targets: ["secrets"]),
+    ],
+    targets: [
+        // Debian's C libraries, wrapped as system library targets.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // Our own small C target: syscalls that are unsafe or awkward from Swift.
+        .target(name: "CAgentboxSys"),
+
+        // Libraries.
+        .target(name: "AgentboxCore", dependencies: ["CAgentboxSys", "CCrypto"]),
+        .target(name: "YAMLDocument", dependencies: ["CYAML"]),
+        .target(name: "Policy", dependencies: ["AgentboxCore", "YAMLDocument"]),
+        .target(name: "Vaults", dependencies: ["AgentboxCore"]),
+        .target(name: "BrokerProtocol", dependencies: ["AgentboxCore"]),
+        .target(name: "UnixHTTP", dependencies: ["AgentboxCore", "CMicroHTTPD", "CCurl", "CAgentboxSys"]),
+        .target(
+            name: "Broker",
+            dependencies: ["AgentboxCore", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP"]),
+        .target(
+            name: "SecretsRun",
+            dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP", "YAMLDocument", "CAgentboxSys"]),
+        .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP"]),
+
+        // Thin executables.
+        .executableTarget(name: "secret-broker", dependencies: ["Broker"]),
+        .executableTarget(name: "devssh", dependencies: ["DevSSH"]),
+        .executableTarget(name: "secrets", dependencies: ["SecretsRun"]),
+
+        // Test support and tests.
+        .target(name: "TestSupport", dependencies: ["AgentboxCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "AgentboxCoreTests", dependencies: ["AgentboxCore"]),
+        .testTarget(name: "YAMLDocumentTests", dependencies: ["YAMLDocument"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "TestSupport"]),
+        .testTarget(name: "VaultsTests", dependencies: ["Vaults", "TestSupport"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
+        .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
+        .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Broker", "SecretsRun", "DevSSH", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,42 @@
+import CCrypto
+
+/// Cryptographic helpers over OpenSSL's libcrypto.
+public enum Crypto {
+    /// `count` bytes from the CSPRNG (RAND_bytes). Traps if the generator fails: continuing
+    /// without randomness would mint guessable nonces.
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let status = bytes.withUnsafeMutableBytes { RAND_bytes($0.baseAddress, Int32(count)) }
+        precondition(status == 1, "RAND_bytes failed: the system random generator is unavailable")
+        return bytes
+    }
+
+    /// A random token of `byteCount` bytes as lowercase hex.
+    public static func randomToken(byteCount: Int = 32) -> String {
+        hex(randomBytes(byteCount))
+    }
+
+    /// SHA-256 of `bytes` as lowercase hex (EVP_Digest).
+    public static func sha256Hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        let input = Array(bytes)
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        input.withUnsafeBytes { source in
+            digest.withUnsafeMutableBytes { out in
+                _ = EVP_Digest(source.baseAddress, source.count, out.baseAddress, &length, EVP_sha256(), nil)
+            }
+        }
+        return hex(digest)
+    }
+
+    public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("unsupported platform")
+#endif
+
+/// Conventional per-user locations: XDG base directories on Linux, `~/Library` on macOS.
+public struct StandardLocations: Sendable {
+    public let environment: [String: String]
+
+    public init(environment: [String: String] = ProcessEnvironment.current) {
+        self.environment = environment
+    }
+
+    public var home: String {
+        if let home = environment["HOME"], !home.isEmpty { return home }
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    /// `$XDG_CONFIG_HOME` or `~/.config`; `~/Library/Application Support` on macOS.
+    public var configHome: String {
+        #if os(macOS)
+        return home + "/Library/Application Support"
+        #else
+        return absolute(environment["XDG_CONFIG_HOME"]) ?? home + "/.config"
+        #endif
+    }
+
+    /// `$XDG_STATE_HOME` or `~/.local/state`; `~/Library/Logs` on macOS.
+    public var stateHome: String {
+        #if os(macOS)
+        return home + "/Library/Logs"
+        #else
+        return absolute(environment["XDG_STATE_HOME"]) ?? home + "/.local/state"
+        #endif
+    }
+
+    /// `$XDG_RUNTIME_DIR`, else `/run/user/UID` when it is ours, else `~/.local/run`.
+    /// On macOS, `~/Library/Caches/TemporaryItems` is not private enough; `~/.local/run` is used.
+    public var runtimeDirectory: String {
+        if let dir = absolute(environment["XDG_RUNTIME_DIR"]) { return dir }
+        #if os(Linux)
+        let candidate = "/run/user/\(getuid())"
+        var info = stat()
+        if stat(candidate, &info) == 0, info.st_uid == getuid(), (info.st_mode & S_IFMT) == S_IFDIR {
+            return candidate
+        }
+        #endif
+        return home + "/.local/run"
+    }
+
+    private func absolute(_ value: String?) -> String? {
+        guard let value, value.hasPrefix("/") else { return nil }
+        return value
+    }
+}
+
+/// The process environment as a dictionary, read from `environ` without Foundation.
+public enum ProcessEnvironment {
+    public static var current: [String: String] {
+        var result: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                let name = String(text[..<equals])
+                if result[name] == nil { result[name] = String(text[text.index(after: equals)...]) }
+            }
+            cursor += 1
+        }
+        return result
+    }
+}

@@ -1,0 +1,27 @@
+#ifndef CAGENTBOXSYS_H
+#define CAGENTBOXSYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// The uid and pid of the process at the other end of a connected Unix socket
+/// (SO_PEERCRED on Linux, getpeereid/LOCAL_PEERPID on Darwin). Returns 0 or -1 with errno set.
+int ab_peer_credentials(int fd, uid_t *uid, pid_t *pid);
+
+/// Creates a Unix stream socket bound to `path` and listening, with CLOEXEC, and the socket file
+/// made mode 0600 before anyone can connect (umask held at 077 around bind). Returns the fd or -1.
+int ab_listen_unix(const char *path, int backlog);
+
+/// Zeroes `length` bytes at `buffer` in a way the compiler may not elide.
+void ab_secure_zero(void *buffer, size_t length);
+
+/// Replaces the process image: execve(path, argv, envp); if `path` has no slash, searches
+/// `search_path` (a PATH value, never the environment being passed) the way execvp does.
+/// Returns only on failure, with errno set.
+int ab_execve_search(const char *file, char *const argv[], char *const envp[], const char *search_path);
+
+/// Closes every descriptor >= `lowest` (close_range when the kernel has it).
+void ab_close_from(int lowest);
+
+#endif

@@ -1,0 +1,1 @@
+print("secret-broker")
