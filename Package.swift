@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "YAMLDocumentTests", dependencies: ["YAMLDocument"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "TestSupport"]),
         .testTarget(name: "VaultsTests", dependencies: ["Vaults", "TestSupport"]),
+        .testTarget(name: "UnixHTTPTests", dependencies: ["UnixHTTP", "TestSupport"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),

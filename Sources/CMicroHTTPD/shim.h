@@ -23,3 +23,27 @@ static inline int ab_mhd_connection_fd(struct MHD_Connection *connection) {
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     return info == NULL ? -1 : (int)info->connect_fd;
 }
+
+#include <stdlib.h>
+#include <string.h>
+
+static void ab_mhd_free_zeroed(void *cls) {
+    size_t *header = ((size_t *)cls) - 1;
+    size_t length = *header;
+    volatile unsigned char *bytes = (volatile unsigned char *)cls;
+    while (length--) *bytes++ = 0;
+    free(header);
+}
+
+/// A response whose body is copied into a buffer that is zeroed when MHD is done with it
+/// (response bodies can carry secret values).
+static inline struct MHD_Response *ab_mhd_response_zeroed_copy(const void *body, size_t length) {
+    size_t *header = (size_t *)malloc(sizeof(size_t) + (length ? length : 1));
+    if (header == NULL) return NULL;
+    *header = length;
+    void *bytes = header + 1;
+    if (length) memcpy(bytes, body, length);
+    struct MHD_Response *response = MHD_create_response_from_buffer_with_free_callback(length, bytes, ab_mhd_free_zeroed);
+    if (response == NULL) ab_mhd_free_zeroed(bytes);
+    return response;
+}
