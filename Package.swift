@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "UnixHTTP", dependencies: ["AgentboxCore", "CMicroHTTPD", "CCurl", "CAgentboxSys"]),
         .target(
             name: "Broker",
-            dependencies: ["AgentboxCore", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP"]),
+            dependencies: ["AgentboxCore", "CAgentboxSys", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP"]),
         .target(
             name: "SecretsRun",
             dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP", "YAMLDocument", "CAgentboxSys"]),

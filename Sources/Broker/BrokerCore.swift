@@ -1,0 +1,216 @@
+import AgentboxCore
+import BrokerProtocol
+import Foundation
+import UnixHTTP
+
+/// The broker's working parts: sessions and their sockets, leases, approvals, the ticker that
+/// expires them, and the audit log. The daemon and the tests drive it.
+public final class BrokerCore: @unchecked Sendable {
+    let state = BrokerState()
+    let policy: PolicyReference
+    let audit: AuditLog
+    let sessionDirectory: String
+    let leaseService: LeaseService
+    private var ticker: Thread?
+    private let stopping = Atomic()
+
+    init(policy: any PolicyGate, secrets: any SecretSource, audit: AuditLog, sessionDirectory: String,
+         prompter: (@Sendable (BrokerCore) -> any ApprovalPrompter)? = nil) throws(SystemError) {
+        self.policy = PolicyReference(policy)
+        self.audit = audit
+        self.sessionDirectory = sessionDirectory
+        try FileSafety.makePrivateDirectory(sessionDirectory)
+        let relay = PrompterRelay()
+        self.leaseService = LeaseService(state: state, policy: self.policy, secrets: secrets, audit: audit, prompter: relay)
+        relay.target = prompter?(self) ?? SilentPrompter()
+    }
+
+    public func replacePolicy(_ gate: any PolicyGate) {
+        policy.replace(gate)
+    }
+
+    // MARK: - Sessions
+
+    func registerSession(_ registration: SessionRegistration) throws -> SessionCreated {
+        let id = "s-" + Crypto.randomToken(byteCount: 8)
+        let nonce = Crypto.randomToken(byteCount: 32)
+        let path = sessionDirectory + "/" + id + ".sock"
+        let session = Session(id: id, host: registration.host, remoteUser: registration.remoteUser, nonce: nonce,
+                              ownerPid: registration.ownerPid, socketPath: path, createdAt: nowSeconds())
+        session.server = try UnixHTTPServer(socketPath: path, handler: SessionAPI(core: self, session: session))
+        state.withLock { state.sessions[id] = session }
+        audit.record("session-start", ["session": .string(id), "host": .string(registration.host),
+                                       "user": .string(registration.remoteUser), "nonceHash": .string(session.nonceHash),
+                                       "ownerPid": .int(Int64(registration.ownerPid))])
+        return SessionCreated(sessionId: id, nonce: nonce, socketPath: path)
+    }
+
+    /// Ends a session: its socket goes, waiters wake, its leases end as their profile says.
+    func endSession(_ id: String, reason: String) -> Bool {
+        let ended: Session? = state.withLock {
+            guard let session = state.sessions[id], !session.ended else { return nil }
+            session.ended = true
+            state.sessions[id] = nil
+            let now = nowSeconds()
+            for lease in state.leases.values where lease.sessionId == id && lease.state == .active {
+                applyDisconnect(lease, now: now)
+            }
+            state.changed()
+            return session
+        }
+        guard let session = ended else { return false }
+        session.server?.stop()
+        audit.record("session-end", ["session": .string(id), "host": .string(session.host), "reason": .string(reason)])
+        return true
+    }
+
+    /// The profile's `onDisconnect` for one lease (lock held).
+    private func applyDisconnect(_ lease: LeaseRecord, now: Int64) {
+        let rule = lease.terms.onDisconnect
+        if rule == "kill" {
+            lease.state = .disconnected
+            audit.record("lease-end", ["lease": .string(lease.id), "session": .string(lease.sessionId),
+                                       "state": "disconnected", "profile": .string(lease.terms.profile)])
+        } else if rule.hasPrefix("grace "), let seconds = Int64(rule.dropFirst(6)) {
+            lease.expiresAt = min(lease.expiresAt, now + seconds)
+        }
+    }
+
+    // MARK: - Leases
+
+    func leaseStatus(_ id: String, session: Session) -> LeaseStatus? {
+        state.withLock {
+            guard let lease = state.leases[id], lease.sessionId == session.id else { return nil }
+            return lease.status
+        }
+    }
+
+    /// Blocks until the lease is no longer active or `timeout` seconds pass.
+    func watch(_ id: String, session: Session, timeout: Int64) -> LeaseStatus? {
+        state.withLock {
+            guard let lease = state.leases[id], lease.sessionId == session.id else { return nil }
+            _ = state.wait(until: nowSeconds() + timeout) { lease.state != .active || session.ended }
+            return lease.status
+        }
+    }
+
+    func renew(_ id: String, session: Session) -> LeaseStatus? {
+        let status: LeaseStatus? = state.withLock {
+            guard let lease = state.leases[id], lease.sessionId == session.id else { return nil }
+            if lease.state == .active {
+                lease.expiresAt = max(lease.expiresAt, nowSeconds() + lease.terms.ttlSeconds)
+                state.changed()
+            }
+            return lease.status
+        }
+        if let status, status.state == .active {
+            audit.record("renew", ["lease": .string(id), "session": .string(session.id), "expiresAt": .int(status.expiresAt)])
+        }
+        return status
+    }
+
+    func end(_ id: String, as final: LeaseStatus.State, session: Session?) -> LeaseStatus? {
+        let status: LeaseStatus? = state.withLock {
+            guard let lease = state.leases[id] else { return nil }
+            if let session, lease.sessionId != session.id { return nil }
+            if lease.state == .active {
+                lease.state = final
+                state.changed()
+            }
+            return lease.status
+        }
+        if let status, status.state == final {
+            audit.record("lease-end", ["lease": .string(id), "state": .string(final.rawValue)])
+        }
+        return status
+    }
+
+    func leaseSummaries() -> [LeaseSummary] {
+        state.withLock {
+            state.leases.values.sorted { $0.grantedAt < $1.grantedAt }.map {
+                LeaseSummary(leaseId: $0.id, sessionId: $0.sessionId, host: $0.context.host, profile: $0.terms.profile,
+                             argv: $0.context.request.argv, secretNames: $0.terms.secretNames,
+                             expiresAt: $0.expiresAt, state: $0.state)
+            }
+        }
+    }
+
+    func sessionSummaries() -> [SessionSummary] {
+        state.withLock {
+            state.sessions.values.sorted { $0.createdAt < $1.createdAt }.map { session in
+                SessionSummary(sessionId: session.id, host: session.host, remoteUser: session.remoteUser,
+                               createdAt: session.createdAt,
+                               activeLeases: state.leases.values.filter { $0.sessionId == session.id && $0.state == .active }.count)
+            }
+        }
+    }
+
+    // MARK: - Ticker
+
+    /// Starts the background ticker: lease expiry, approval timeouts, sessions whose devssh died.
+    func startTicker(interval: Double = 0.2) {
+        let thread = Thread { [weak self] in
+            while let self, !self.stopping.isSet {
+                self.tick(now: nowSeconds())
+                Thread.sleep(forTimeInterval: interval)
+            }
+        }
+        thread.name = "broker-ticker"
+        ticker = thread
+        thread.start()
+    }
+
+    func tick(now: Int64) {
+        var orphaned: [String] = []
+        state.withLock {
+            for lease in state.leases.values where lease.state == .active && lease.expiresAt <= now {
+                lease.state = .expired
+                audit.record("lease-end", ["lease": .string(lease.id), "session": .string(lease.sessionId),
+                                           "state": "expired", "profile": .string(lease.terms.profile)])
+                state.changed()
+            }
+            for lease in state.leases.values where lease.state != .active && lease.expiresAt + 3600 < now {
+                state.leases[lease.id] = nil
+            }
+            leaseService.expireApprovals(now: now)
+            for session in state.sessions.values where session.ownerPid > 0 && !processExists(session.ownerPid) {
+                orphaned.append(session.id)
+            }
+        }
+        for id in orphaned { _ = endSession(id, reason: "devssh exited") }
+    }
+
+    /// Stops the ticker and every session socket.
+    public func shutdown() {
+        stopping.set()
+        let ids = state.withLock { Array(state.sessions.keys) }
+        for id in ids { _ = endSession(id, reason: "broker stopped") }
+    }
+}
+
+private func processExists(_ pid: Int32) -> Bool {
+    kill(pid, 0) == 0 || errno == EPERM
+}
+
+/// A set-once flag.
+final class Atomic: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+}
+
+/// Lets the prompter be created after the core it reports to.
+final class PrompterRelay: ApprovalPrompter, @unchecked Sendable {
+    var target: any ApprovalPrompter = SilentPrompter()
+    func announce(_ approval: ApprovalSummary) { target.announce(approval) }
+    func resolved(_ approvalId: String, outcome: ApprovalRecord.Outcome) { target.resolved(approvalId, outcome: outcome) }
+}

@@ -1,0 +1,240 @@
+import AgentboxCore
+import BrokerProtocol
+import CAgentboxSys
+import UnixHTTP
+
+/// Decides and answers lease requests: nonce, policy, approval, vault, lease, audit, in that order.
+final class LeaseService: @unchecked Sendable {
+    let state: BrokerState
+    let policy: PolicyReference
+    let secrets: any SecretSource
+    let audit: AuditLog
+    let prompter: any ApprovalPrompter
+
+    init(state: BrokerState, policy: PolicyReference, secrets: any SecretSource, audit: AuditLog,
+         prompter: any ApprovalPrompter) {
+        self.state = state
+        self.policy = policy
+        self.secrets = secrets
+        self.audit = audit
+        self.prompter = prompter
+    }
+
+    // MARK: - Requests
+
+    func requestLease(session: Session, request: LeaseRequest) -> HTTPResponse {
+        let context = LeaseContext(sessionId: session.id, host: session.host, sessionUser: session.remoteUser,
+                                   request: request)
+        audit.record("request", fields(context, ["nonceHash": .string(session.nonceHash)]))
+        if request.remoteUser != session.remoteUser {
+            return deny(context, code: "user-mismatch",
+                        message: "denied: remote user \(request.remoteUser) is not the session's login user \(session.remoteUser)")
+        }
+        let terms: GrantTerms
+        switch policy.current.decide(context) {
+        case .deny(let code, let message): return deny(context, code: code, message: message)
+        case .grant(let granted): terms = granted
+        }
+        audit.record("decision", fields(context, ["decision": "allow", "rule": .string(terms.rule),
+                                                  "names": .strings(terms.secretNames)]))
+        guard terms.requireApproval else { return issue(context, terms, approval: "not required") }
+        if let covered = coveringApproval(context, terms) { return issue(context, terms, approval: covered) }
+        let record = pendingApproval(context, terms)
+        let pending = PendingApproval(
+            approvalId: record.id, timeoutSeconds: max(0, record.deadline - nowSeconds()),
+            message: "waiting for approval on the laptop (secret-broker approve \(record.id))")
+        return HTTPResponse(status: 202, body: WireJSON.encode(pending))
+    }
+
+    /// The long-poll: blocks until the developer answers, the approval times out, or the session ends.
+    func awaitApproval(session: Session, approvalId: String) -> HTTPResponse {
+        let found: ApprovalRecord? = state.withLock {
+            guard let record = state.approvals[approvalId], record.context.sessionId == session.id else { return nil }
+            record.waiting += 1
+            return record
+        }
+        guard let record = found else {
+            return errorResponse(404, "unknown-approval", "no pending approval \(approvalId) in this session")
+        }
+        let outcome: ApprovalRecord.Outcome = state.withLock {
+            _ = state.wait(until: record.deadline + 1) { record.outcome != nil || session.ended }
+            record.waiting -= 1
+            if record.outcome == nil {
+                record.outcome = session.ended
+                    ? .denied(code: "session-ended", message: "denied: the SSH session ended while waiting for approval")
+                    : timeoutOutcome(record)
+                finish(record)
+            }
+            return record.outcome!
+        }
+        switch outcome {
+        case .approved(let choice):
+            return issue(record.context, record.terms, approval: "approved \(choice.rawValue) (\(record.id))")
+        case .denied(let code, let message):
+            return errorResponse(403, code, message)
+        }
+    }
+
+    // MARK: - Approval bookkeeping (lock held)
+
+    private func coveringApproval(_ context: LeaseContext, _ terms: GrantTerms) -> String? {
+        let fingerprint = approvalFingerprint(context, terms)
+        return state.withLock {
+            guard let until = state.approvedUntil[fingerprint], until > nowSeconds() else { return nil }
+            return "covered by an earlier approval until \(until)"
+        }
+    }
+
+    private func pendingApproval(_ context: LeaseContext, _ terms: GrantTerms) -> ApprovalRecord {
+        let fingerprint = approvalFingerprint(context, terms)
+        let (record, isNew): (ApprovalRecord, Bool) = state.withLock {
+            if let shared = state.approvals.values.first(where: {
+                $0.fingerprint == fingerprint && $0.outcome == nil && $0.context.sessionId == context.sessionId
+            }) {
+                return (shared, false)
+            }
+            let record = ApprovalRecord(
+                id: "ap-" + Crypto.randomToken(byteCount: 6), fingerprint: fingerprint, context: context,
+                terms: terms, deadline: nowSeconds() + terms.approvalTimeoutSeconds)
+            state.approvals[record.id] = record
+            state.changed()
+            return (record, true)
+        }
+        if isNew {
+            audit.record("approval-requested", fields(context, ["approval": .string(record.id),
+                                                               "names": .strings(terms.secretNames)]))
+            prompter.announce(summary(record))
+        }
+        return record
+    }
+
+    private func timeoutOutcome(_ record: ApprovalRecord) -> ApprovalRecord.Outcome {
+        .denied(code: "approval-timeout",
+                message: "denied: nobody approved the request on the laptop within \(record.terms.approvalTimeoutSeconds)s")
+    }
+
+    /// Records a decided approval (lock held): audit, cache a duration grant, drop the record.
+    private func finish(_ record: ApprovalRecord) {
+        guard let outcome = record.outcome else { return }
+        switch outcome {
+        case .approved(let choice):
+            if let seconds = choice.coverSeconds { state.approvedUntil[record.fingerprint] = nowSeconds() + seconds }
+            audit.record("approval", fields(record.context, ["approval": .string(record.id), "decision": .string(choice.rawValue)]))
+        case .denied(let code, _):
+            audit.record("approval", fields(record.context, ["approval": .string(record.id), "decision": "deny",
+                                                            "reason": .string(code)]))
+        }
+        record.decidedAt = nowSeconds()
+        state.changed()
+        prompter.resolved(record.id, outcome: outcome)
+    }
+
+    /// The developer's answer from the control socket or the terminal.
+    func decide(approvalId: String, choice: ApprovalChoice) -> Bool {
+        state.withLock {
+            guard let record = state.approvals[approvalId], record.outcome == nil else { return false }
+            record.outcome = choice == .deny
+                ? .denied(code: "denied-by-developer", message: "denied: the developer refused the request on the laptop")
+                : .approved(choice)
+            finish(record)
+            return true
+        }
+    }
+
+    /// Times out approvals nobody waits for any more (called by the ticker, lock held).
+    /// Decided records stay a minute so that every request that shared the prompt can collect the answer.
+    func expireApprovals(now: Int64) {
+        for record in state.approvals.values {
+            if record.outcome == nil && record.deadline < now {
+                record.outcome = timeoutOutcome(record)
+                finish(record)
+            } else if let decidedAt = record.decidedAt, decidedAt + 60 < now {
+                state.approvals[record.id] = nil
+            }
+        }
+    }
+
+    func pendingSummaries() -> [ApprovalSummary] {
+        state.withLock {
+            state.approvals.values.filter { $0.outcome == nil }.sorted { $0.deadline < $1.deadline }.map(summary)
+        }
+    }
+
+    func summary(_ record: ApprovalRecord) -> ApprovalSummary {
+        let request = record.context.request
+        return ApprovalSummary(
+            approvalId: record.id, host: record.context.host, remoteUser: request.remoteUser, profile: record.terms.profile,
+            cwd: request.cwd, argv: request.argv, secretNames: record.terms.secretNames, agent: request.agent,
+            waiting: record.waiting, deadline: record.deadline)
+    }
+
+    // MARK: - Granting
+
+    /// Reads the granted values (and only those) and hands out a lease.
+    private func issue(_ context: LeaseContext, _ terms: GrantTerms, approval: String) -> HTTPResponse {
+        var environment: [EnvironmentEntry] = []
+        for secret in terms.injected {
+            do {
+                let value = try secrets.read(reference: secret.reference)
+                environment.append(EnvironmentEntry(name: secret.name, valueBase64: value.withUnsafeBytes(Base64.encode)))
+            } catch {
+                return deny(context, code: "vault-error",
+                            message: "denied: cannot read \(secret.name) from \(secret.reference): \(error)")
+            }
+        }
+        let now = nowSeconds()
+        let record = LeaseRecord(id: "ls-" + Crypto.randomToken(byteCount: 8), sessionId: context.sessionId,
+                                 context: context, terms: terms, grantedAt: now)
+        let sessionAlive: Bool = state.withLock {
+            guard let session = state.sessions[context.sessionId], !session.ended else { return false }
+            state.leases[record.id] = record
+            state.changed()
+            return true
+        }
+        guard sessionAlive else {
+            return deny(context, code: "session-ended", message: "denied: the SSH session ended")
+        }
+        audit.record("grant", fields(context, ["lease": .string(record.id), "names": .strings(terms.secretNames),
+                                               "expiresAt": .int(record.expiresAt), "approval": .string(approval),
+                                               "rule": .string(terms.rule)]))
+        let grant = LeaseGrant(
+            leaseId: record.id, profile: terms.profile, expiresAt: record.expiresAt, ttlSeconds: terms.ttlSeconds,
+            renewable: true, environment: environment, proxies: [], onDisconnect: terms.onDisconnect)
+        var body = WireJSON.encode(grant)
+        defer { body.withUnsafeMutableBytes { ab_secure_zero($0.baseAddress, $0.count) } }
+        return HTTPResponse(status: 200, body: body)
+    }
+
+    private func deny(_ context: LeaseContext, code: String, message: String) -> HTTPResponse {
+        audit.record("denial", fields(context, ["reason": .string(code), "message": .string(message)]))
+        return errorResponse(403, code, message)
+    }
+
+    func fields(_ context: LeaseContext, _ extra: [String: AuditValue]) -> [String: AuditValue] {
+        var result: [String: AuditValue] = [
+            "session": .string(context.sessionId), "host": .string(context.host),
+            "user": .string(context.request.remoteUser), "profile": .string(context.request.profile),
+            "cwd": .string(context.request.cwd), "argv": .strings(context.request.argv),
+            "agent": .bool(context.request.agent),
+        ]
+        if !context.request.requestedNames.isEmpty { result["requested"] = .strings(context.request.requestedNames) }
+        result.merge(extra) { _, new in new }
+        return result
+    }
+}
+
+/// The policy in force, replaced whole on reload.
+final class PolicyReference: @unchecked Sendable {
+    private let lock = NSLockLike()
+    private var gate: any PolicyGate
+
+    init(_ gate: any PolicyGate) { self.gate = gate }
+
+    var current: any PolicyGate {
+        lock.locked { gate }
+    }
+
+    func replace(_ newGate: any PolicyGate) {
+        lock.locked { gate = newGate }
+    }
+}
