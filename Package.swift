@@ -25,13 +25,14 @@ let package = Package(
         .target(name: "Vaults", dependencies: ["AgentboxCore"]),
         .target(name: "BrokerProtocol", dependencies: ["AgentboxCore"]),
         .target(name: "UnixHTTP", dependencies: ["AgentboxCore", "CMicroHTTPD", "CCurl", "CAgentboxSys"]),
+        .target(name: "BrokerControl", dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP"]),
         .target(
             name: "Broker",
-            dependencies: ["AgentboxCore", "CAgentboxSys", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP"]),
+            dependencies: ["AgentboxCore", "CAgentboxSys", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP", "BrokerControl"]),
         .target(
             name: "SecretsRun",
             dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP", "YAMLDocument", "CAgentboxSys"]),
-        .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP"]),
+        .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "BrokerControl", "SecretsRun"]),
 
         // Thin executables.
         .executableTarget(name: "secret-broker", dependencies: ["Broker"]),

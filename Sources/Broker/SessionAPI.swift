@@ -22,6 +22,11 @@ struct SessionAPI: HTTPHandler {
             } catch {
                 return errorResponse(400, "bad-request", "\(error)")
             }
+        case ("GET", 2, _) where request.path == Route.sessionInfo:
+            let active = core.leaseSummaries().filter { $0.sessionId == session.id && $0.state == .active }.count
+            return HTTPResponse(status: 200, body: WireJSON.encode(SessionSummary(
+                sessionId: session.id, host: session.host, remoteUser: session.remoteUser,
+                createdAt: session.createdAt, activeLeases: active)))
         case ("GET", 3, let p) where p[1] == "approvals":
             return core.leaseService.awaitApproval(session: session, approvalId: p[2])
         case ("GET", 4, let p) where p[1] == "leases" && p[3] == "watch":

@@ -129,6 +129,7 @@ public enum Route {
     public static func renew(_ id: String) -> String { "/v1/leases/\(id)/renew" }
     public static func release(_ id: String) -> String { "/v1/leases/\(id)/release" }
     public static func watch(_ id: String) -> String { "/v1/leases/\(id)/watch" }
+    public static let sessionInfo = "/v1/session"
 
     public static let sessions = "/v1/sessions"
     public static func session(_ id: String) -> String { "/v1/sessions/\(id)" }

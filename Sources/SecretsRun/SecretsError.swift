@@ -1,0 +1,40 @@
+import AgentboxCore
+import UnixHTTP
+
+/// Why `secrets` could not run the command; each maps to a documented exit code.
+public enum SecretsError: Error, CustomStringConvertible {
+    case usage(String)
+    case brokerUnreachable(String)
+    case denied(String)
+    case protocolViolation(String)
+    case badRequestFile(String)
+    case exec(command: String, code: Int32)
+
+    public var exitCode: Int32 {
+        switch self {
+        case .usage: return ExitCode.usage.rawValue
+        case .brokerUnreachable: return ExitCode.unavailable.rawValue
+        case .denied: return ExitCode.denied.rawValue
+        case .protocolViolation: return ExitCode.software.rawValue
+        case .badRequestFile: return ExitCode.dataError.rawValue
+        case .exec(_, let code): return code == ENOENT ? 127 : 126
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .usage(let message): return message
+        case .brokerUnreachable(let message): return message
+        case .denied(let message): return message
+        case .protocolViolation(let message): return "the broker's answer was refused: \(message)"
+        case .badRequestFile(let message): return message
+        case .exec(let command, let code): return "cannot execute \(command): \(String(cString: strerror(code)))"
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
