@@ -1,1 +1,4 @@
-print("secret-broker")
+import Broker
+import Foundation
+
+exit(BrokerCommand.main(Array(CommandLine.arguments.dropFirst())))

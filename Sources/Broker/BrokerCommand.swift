@@ -1,0 +1,256 @@
+import AgentboxCore
+import BrokerControl
+import BrokerProtocol
+import Foundation
+import Policy
+import Vaults
+
+/// The `secret-broker` command line.
+public enum BrokerCommand {
+    public static let usage = """
+        usage: secret-broker COMMAND [OPTIONS]
+
+        The laptop side of agentbox: holds the policy, reads local vaults, asks you to approve,
+        hands short-lived scoped secret bundles to remote sessions opened with devssh.
+
+        Commands:
+          serve [--policy FILE] [--socket PATH] [--audit-log FILE] [--no-prompt]
+                                 run the broker (SIGHUP reloads the policy)
+          pending [--json]       list requests waiting for your approval
+          approve ID [--for once|1h|4h]
+                                 approve a pending request (default: once)
+          deny ID                refuse a pending request
+          leases [--json]        list leases
+          revoke LEASE           end a lease now
+          sessions [--json]      list devssh sessions
+          reload                 ask the running broker to reload its policy
+          audit [--follow] [--json] [--audit-log FILE]
+                                 show the audit log
+          policy check [FILE]    validate a policy file and print its warnings
+          explain PROFILE --host HOST [--user USER] [--cwd DIR] [--agent] -- COMMAND...
+                                 show what the policy would decide, without reading any vault
+
+        Defaults (XDG; ~/Library on macOS):
+          policy      $XDG_CONFIG_HOME/secret-broker/policy.yaml
+          socket      $XDG_RUNTIME_DIR/secret-broker/control.sock (or $SECRET_BROKER_SOCKET)
+          audit log   $XDG_STATE_HOME/secret-broker/audit.log
+
+        Exit status: 0 success; 1 the broker refused the call; 64 usage error; 65 invalid
+        policy; 69 broker unreachable; 77 explain: denied; 78 unsafe policy file permissions.
+        """
+
+    public static func main(_ arguments: [String]) -> Int32 {
+        var args = CommandLineArguments(arguments)
+        let environment = ProcessEnvironment.current
+        let paths = BrokerPaths(environment: environment)
+        guard let command = args.operand() else {
+            if args.flag("--help", "-h") {
+                print(usage)
+                return 0
+            }
+            writeError("secret-broker: missing command\n\(usage)\n")
+            return ExitCode.usage.rawValue
+        }
+        if args.flag("--help", "-h") {
+            print(usage)
+            return 0
+        }
+        do {
+            switch command {
+            case "serve": return try serve(&args, paths: paths, environment: environment)
+            case "pending": return try pending(&args, paths: paths)
+            case "approve": return try decide(&args, paths: paths, deny: false)
+            case "deny": return try decide(&args, paths: paths, deny: true)
+            case "leases": return try leases(&args, paths: paths)
+            case "revoke": return try revoke(&args, paths: paths)
+            case "sessions": return try sessions(&args, paths: paths)
+            case "reload": return try reload(&args, paths: paths)
+            case "audit": return try AuditCommand.run(&args, defaultPath: paths.auditLog)
+            case "policy": return try policyCheck(&args, paths: paths)
+            case "explain": return try explain(&args, paths: paths)
+            case "help": print(usage); return 0
+            default: throw UsageError("unknown command \(command)")
+            }
+        } catch let error as UsageError {
+            writeError("secret-broker: \(error.message)\nRun 'secret-broker --help' for usage.\n")
+            return ExitCode.usage.rawValue
+        } catch let error as ControlError {
+            writeError("secret-broker: \(error)\n")
+            if case .unreachable = error { return ExitCode.unavailable.rawValue }
+            return ExitCode.failure.rawValue
+        } catch let error as PolicyError {
+            writeError("\(error)\n")
+            return policyExitCode(error)
+        } catch {
+            writeError("secret-broker: \(error)\n")
+            return ExitCode.failure.rawValue
+        }
+    }
+
+    // MARK: - serve
+
+    static func serve(_ args: inout CommandLineArguments, paths: BrokerPaths, environment: [String: String]) throws -> Int32 {
+        let options = BrokerDaemon.Options(
+            policyPath: try args.option("--policy") ?? paths.policyFile,
+            controlSocket: try args.option("--socket") ?? paths.runtimeDirectory + "/control.sock",
+            auditLogPath: try args.option("--audit-log") ?? paths.auditLog,
+            interactive: !args.flag("--no-prompt") && isatty(0) == 1)
+        try args.finish()
+        ignoreBrokenPipeSignal()
+        let log: @Sendable (String) -> Void = { writeError("secret-broker: \($0)\n") }
+        let secrets = VaultSecretSource(registry: .standard(environment: environment), progress: log)
+        let daemon = try BrokerDaemon(options: options, secrets: secrets, log: log)
+        try daemon.start()
+        log("serving; control socket \(options.controlSocket)")
+        log("policy \(options.policyPath); audit log \(options.auditLogPath)")
+        if options.interactive { log("approval prompts appear here; also: secret-broker pending / approve ID") }
+        daemon.runUntilSignalled()
+    }
+
+    // MARK: - control calls
+
+    private static func client(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> ControlClient {
+        ControlClient(socketPath: try args.option("--socket") ?? paths.controlSocket)
+    }
+
+    static func pending(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> Int32 {
+        let json = args.flag("--json")
+        let control = try client(&args, paths: paths)
+        try args.finish()
+        let approvals = try control.pendingApprovals()
+        if json { return printJSON(approvals) }
+        if approvals.isEmpty { print("no pending approvals") }
+        let now = Int64(Date().timeIntervalSince1970)
+        for approval in approvals {
+            print(approvalPromptText(approval))
+            print("  Times out in \(max(0, approval.deadline - now))s; \(approval.waiting) request(s) waiting")
+            print("  Answer: secret-broker approve \(approval.approvalId) --for once|1h|4h   or   secret-broker deny \(approval.approvalId)\n")
+        }
+        return 0
+    }
+
+    static func decide(_ args: inout CommandLineArguments, paths: BrokerPaths, deny: Bool) throws -> Int32 {
+        let duration = try args.option("--for")
+        let control = try client(&args, paths: paths)
+        let id = try args.requiredOperand("approval ID")
+        try args.finish()
+        let choice: ApprovalChoice
+        if deny {
+            guard duration == nil else { throw UsageError("deny takes no --for") }
+            choice = .deny
+        } else {
+            guard let parsed = ApprovalChoice(rawValue: duration ?? "once"), parsed != .deny else {
+                throw UsageError("--for must be once, 1h or 4h")
+            }
+            choice = parsed
+        }
+        try control.decide(id, choice)
+        print(deny ? "denied \(id)" : "approved \(id) (\(choice.rawValue))")
+        return 0
+    }
+
+    static func leases(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> Int32 {
+        let json = args.flag("--json")
+        let control = try client(&args, paths: paths)
+        try args.finish()
+        let leases = try control.leases()
+        if json { return printJSON(leases) }
+        if leases.isEmpty { print("no leases") }
+        for lease in leases {
+            print("\(lease.leaseId)  \(lease.state.rawValue)  \(lease.host)  \(lease.profile)  expires \(formatTime(lease.expiresAt))  \(lease.secretNames.joined(separator: ","))  \(lease.argv.joined(separator: " "))")
+        }
+        return 0
+    }
+
+    static func revoke(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> Int32 {
+        let control = try client(&args, paths: paths)
+        let id = try args.requiredOperand("LEASE")
+        try args.finish()
+        let status = try control.revoke(id)
+        print("\(id): \(status.state.rawValue)")
+        return 0
+    }
+
+    static func sessions(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> Int32 {
+        let json = args.flag("--json")
+        let control = try client(&args, paths: paths)
+        try args.finish()
+        let sessions = try control.sessions()
+        if json { return printJSON(sessions) }
+        if sessions.isEmpty { print("no sessions") }
+        for session in sessions {
+            print("\(session.sessionId)  \(session.remoteUser)@\(session.host)  since \(formatTime(session.createdAt))  \(session.activeLeases) active lease(s)")
+        }
+        return 0
+    }
+
+    static func reload(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> Int32 {
+        let control = try client(&args, paths: paths)
+        try args.finish()
+        print("reloaded \(try control.reloadPolicy())")
+        return 0
+    }
+
+    // MARK: - policy
+
+    static func policyCheck(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> Int32 {
+        guard args.operand() == "check" else { throw UsageError("usage: secret-broker policy check [FILE]") }
+        let path = args.operand() ?? paths.policyFile
+        try args.finish()
+        let policy = try PolicyLoader.load(path: path)
+        for warning in policy.warnings { print(warning) }
+        print("\(path): ok, \(policy.profiles.count) profile(s): \(policy.profiles.map(\.name).joined(separator: ", "))")
+        return 0
+    }
+
+    static func explain(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> Int32 {
+        let policyPath = try args.option("--policy") ?? paths.policyFile
+        guard let host = try args.option("--host") else { throw UsageError("explain needs --host HOST") }
+        let user = try args.option("--user") ?? NSUserName()
+        let cwd = try args.option("--cwd") ?? FileManager.default.currentDirectoryPath
+        let names = try args.option("--names").map { $0.split(separator: ",").map(String.init) } ?? []
+        let agent = args.flag("--agent")
+        let command = try args.command()
+        let profile = try args.requiredOperand("PROFILE")
+        try args.finish()
+        let policy = try PolicyLoader.load(path: policyPath)
+        let request = LeaseRequest(profile: profile, cwd: cwd, argv: command, requestedNames: names, remoteUser: user,
+                                   agent: agent)
+        let verdict = LoadedPolicy(policy: policy).decide(
+            LeaseContext(sessionId: "explain", host: host, sessionUser: user, request: request))
+        switch verdict {
+        case .deny(_, let message):
+            print(message)
+            return ExitCode.denied.rawValue
+        case .grant(let terms):
+            print("granted by \(terms.rule)")
+            print("  secrets:  \(terms.secretNames.joined(separator: ", "))")
+            print("  ttl:      \(terms.ttlSeconds)s")
+            print("  approval: \(terms.requireApproval ? "required (times out after \(terms.approvalTimeoutSeconds)s)" : "not required")")
+            print("  on disconnect: \(terms.onDisconnect)")
+            return 0
+        }
+    }
+
+    static func policyExitCode(_ error: PolicyError) -> Int32 {
+        "\(error)".contains("writable by group or others") || "\(error)".contains("owned by uid")
+            ? ExitCode.config.rawValue : ExitCode.dataError.rawValue
+    }
+
+    // MARK: - output
+
+    static func printJSON<T: Encodable>(_ value: T) -> Int32 {
+        print(String(decoding: WireJSON.encode(value), as: UTF8.self))
+        return 0
+    }
+
+    static func formatTime(_ seconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(seconds)))
+    }
+}
+
+func writeError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}

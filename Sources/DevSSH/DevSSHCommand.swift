@@ -1,0 +1,93 @@
+import AgentboxCore
+import BrokerControl
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("unsupported platform")
+#endif
+
+/// `devssh [devssh options] [ssh options] HOST [command]`.
+public enum DevSSHCommand {
+    public static let usage = """
+        usage: devssh [--broker SOCKET] [ssh options] HOST [COMMAND [ARGS...]]
+               devssh --help
+
+        Connects to HOST like ssh(1), with a session of the laptop's secret-broker attached:
+        the session is registered with the broker (the host is the name you typed), the
+        session's socket is forwarded to the remote (/run/user/UID/agentbox/ or
+        ~/.agentbox/run/, mode 0700), and the remote shell receives AGENTBOX_SESSION_NONCE and
+        SECRETS_SOCKET through ssh's SendEnv, never through argv or a file. 'secrets run' on the
+        remote uses them. When ssh exits, the session ends and its socket is removed.
+
+          --broker SOCKET   the broker's control socket
+                            (default: $XDG_RUNTIME_DIR/secret-broker/control.sock,
+                             or $SECRET_BROKER_SOCKET)
+          --ssh PATH        the ssh client to run (default: ssh on PATH)
+
+        All other options go to ssh, except -M -S -O -f -N -G -W -Q -V, which devssh uses itself.
+
+        The remote sshd needs:  AcceptEnv AGENTBOX_SESSION_NONCE SECRETS_SOCKET
+        and should have:       StreamLocalBindUnlink yes
+
+        Exit status: ssh's own; 64 usage error; 69 the broker is unreachable; 78 the remote
+        could not be prepared; 255 ssh failed to connect.
+        """
+
+    public static func main(_ arguments: [String]) -> Int32 {
+        var args = arguments
+        var brokerSocket: String?
+        var sshPath: String?
+        let environment = ProcessEnvironment.current
+        while let first = args.first, first.hasPrefix("--"), first != "--" {
+            args.removeFirst()
+            switch first {
+            case "--help":
+                print(usage)
+                return 0
+            case "--broker", "--ssh":
+                guard let value = args.first else { return fail(.usage("\(first) needs a value")) }
+                args.removeFirst()
+                if first == "--broker" { brokerSocket = value } else { sshPath = value }
+            default:
+                return fail(.usage("unknown option \(first)"))
+            }
+        }
+        if args.isEmpty || args == ["-h"] {
+            print(usage)
+            return args.isEmpty ? ExitCode.usage.rawValue : 0
+        }
+        let parsed: SSHArguments
+        do {
+            parsed = try SSHArguments.parse(args)
+        } catch {
+            return fail(.usage(error.message))
+        }
+        guard let ssh = ChildProcess.find(executable: sshPath ?? "ssh", inPath: environment["PATH"]) else {
+            return fail(.ssh("cannot find the ssh client\(sshPath.map { " at \($0)" } ?? " on PATH")"))
+        }
+        let broker = ControlClient(socketPath: brokerSocket ?? BrokerPaths(environment: environment).controlSocket)
+        let session = DevSSHSession(arguments: parsed, sshExecutable: ssh, broker: broker, environment: environment,
+                                    progress: { writeError("devssh: \($0)\n") })
+        signal(SIGINT, SIG_IGN)
+        signal(SIGQUIT, SIG_IGN)
+        do {
+            return try session.run()
+        } catch {
+            return fail(error)
+        }
+    }
+
+    private static func fail(_ error: DevSSHError) -> Int32 {
+        writeError("devssh: \(error)\n")
+        if case .usage = error { writeError("Run 'devssh --help' for usage.\n") }
+        return error.exitCode
+    }
+}
+
+func writeError(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
