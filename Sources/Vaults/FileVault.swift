@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
 import CAgentboxSys
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// `file:///ABSOLUTE/PATH#KEY`: a secret kept in a private file on the laptop (demos, tests,
 /// tokens a tool already wrote to disk).
@@ -60,7 +61,9 @@ public struct FileVault: VaultBackend {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .system(reference: reference, SystemError("fstat \(path)")) }
         let mode = UInt32(info.st_mode)
-        if mode & UInt32(S_IFMT) != UInt32(S_IFREG) { throw .unsafeFile(reference: reference, .notRegularFile(path: path)) }
+        if mode & UInt32(S_IFMT) != UInt32(S_IFREG) {
+            throw .unsafeFile(reference: reference, .notRegularFile(path: path))
+        }
         if mode & 0o022 != 0 { throw .unsafeFile(reference: reference, .writableByOthers(path: path, mode: mode)) }
         if mode & 0o044 != 0 { throw .unsafeFile(reference: reference, .readableByOthers(path: path, mode: mode)) }
         if info.st_uid != getuid() {

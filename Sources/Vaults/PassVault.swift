@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// `pass://path/in/store[#field]`: an entry of the standard Unix password manager, read by
 /// running the real `pass show -- PATH`.
@@ -82,7 +83,8 @@ public struct PassVault: VaultBackend {
             case .executableNotFound:
                 throw .backendNotInstalled(reference: reference.raw, program: "pass")
             default:
-                throw .backendFailed(reference: reference.raw, program: "pass", status: "not started", reason: "\(error)")
+                throw .backendFailed(
+                    reference: reference.raw, program: "pass", status: "not started", reason: "\(error)")
             }
         }
         guard output.status.isSuccess else {
@@ -100,7 +102,9 @@ public struct PassVault: VaultBackend {
         if path.hasPrefix("-") || path.hasPrefix("/") || path.hasSuffix("/") {
             throw .invalidReference(reference: reference, reason: "a pass entry path must be relative, like billing/db")
         }
-        if path.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == ".." || $0 == "." || $0.isEmpty }) {
+        if path.split(separator: "/", omittingEmptySubsequences: false).contains(where: {
+            $0 == ".." || $0 == "." || $0.isEmpty
+        }) {
             throw .invalidReference(reference: reference, reason: "a pass entry path may not contain '.', '..' or '//'")
         }
     }

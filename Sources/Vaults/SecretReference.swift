@@ -23,8 +23,10 @@ public struct SecretReference: Sendable, Hashable, CustomStringConvertible {
         }
         let scheme = raw[..<separator.lowerBound].lowercased()
         guard let first = scheme.utf8.first, isLowerLetter(first),
-            scheme.utf8.allSatisfy({ isLowerLetter($0) || isDigit($0) || $0 == UInt8(ascii: "+")
-                || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") })
+            scheme.utf8.allSatisfy({
+                isLowerLetter($0) || isDigit($0) || $0 == UInt8(ascii: "+")
+                    || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".")
+            })
         else {
             throw .invalidReference(reference: raw, reason: "the scheme must be letters, digits, '+', '-' or '.'")
         }

@@ -24,7 +24,8 @@ func runTool(
         throw FixtureError("\(executable) \(arguments.first ?? ""): \(error)")
     }
     guard output.status.isSuccess else {
-        throw FixtureError("\(executable) \(arguments.joined(separator: " ")): \(output.status): \(output.standardErrorText)")
+        throw FixtureError(
+            "\(executable) \(arguments.joined(separator: " ")): \(output.status): \(output.standardErrorText)")
     }
     return output
 }

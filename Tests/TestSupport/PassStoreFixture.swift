@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// A throwaway password store: its own GnuPG home with a fresh passphrase-less key (unique uid),
 /// `pass init` into a temporary `PASSWORD_STORE_DIR`, and a `stop()` that kills the home's
@@ -36,7 +37,8 @@ public final class PassStoreFixture: @unchecked Sendable {
                 !fingerprint.isEmpty
             else { throw FixtureError("gpg listed no fingerprint for \(userID)") }
             keyFingerprint = String(fingerprint)
-            try runTool(passExecutable, ["init", keyFingerprint], environment: passEnvironment(gnupgHome, storeDirectory))
+            try runTool(
+                passExecutable, ["init", keyFingerprint], environment: passEnvironment(gnupgHome, storeDirectory))
         } catch {
             Self.killAgent(gnupgHome)
             root.remove()

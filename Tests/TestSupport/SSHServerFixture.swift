@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// A real OpenSSH server on 127.0.0.1 with a free port, its own host key and config in a
 /// temporary directory, logging to `logPath`. Run as root (sshd needs it to switch users).
@@ -37,7 +38,8 @@ public final class SSHServerFixture: @unchecked Sendable {
         hostKeyPath = directory.file("ssh_host_ed25519_key")
         do {
             try privilegeSeparationDirectory.acquire()
-            try runTool("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "agentbox-test-host", "-f", hostKeyPath])
+            try runTool(
+                "/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "agentbox-test-host", "-f", hostKeyPath])
             hostPublicKey = FileIO.readText(hostKeyPath + ".pub").split(separator: " ").prefix(2).joined(separator: " ")
         } catch {
             directory.remove()

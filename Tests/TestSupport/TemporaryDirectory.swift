@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// A private (0700) directory made with `mkdtemp` under `/tmp`, removed with everything in it by
 /// `remove()` or when the object goes away.
@@ -17,7 +18,9 @@ public final class TemporaryDirectory: @unchecked Sendable {
     /// paths are limited to 107 bytes.
     public init(prefix: String = "ab") throws {
         var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp /tmp/\(prefix).XXXXXX: \(SystemError("mkdtemp"))") }
+        guard let made = mkdtemp(&template) else {
+            throw FixtureError("mkdtemp /tmp/\(prefix).XXXXXX: \(SystemError("mkdtemp"))")
+        }
         path = String(cString: made)
     }
 

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// A throwaway unprivileged Unix user for SSH tests (needs root): `abtest<hex>`, home in a
 /// temporary directory, shell `/bin/sh`, and an ed25519 key pair on the local side whose public
@@ -33,7 +34,9 @@ public final class TestAccount: @unchecked Sendable {
         keyDirectory = try TemporaryDirectory(prefix: "abk")
         clientKeyPath = keyDirectory.file("id_ed25519")
         var template = Array("/tmp/abh.XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp for the home: \(SystemError("mkdtemp"))") }
+        guard let made = mkdtemp(&template) else {
+            throw FixtureError("mkdtemp for the home: \(SystemError("mkdtemp"))")
+        }
         let home = String(cString: made)
         self.home = home
         var added = false

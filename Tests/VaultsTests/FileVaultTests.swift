@@ -1,12 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import AgentboxCore
 import TestSupport
 import Testing
+
 @testable import Vaults
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 @Suite struct FileVaultTests {
     let vault = FileVault()
@@ -119,7 +121,9 @@ import Testing
     }
 
     @Test func missingFileAndRelativePathAreRefused() throws {
-        let missing = vaultError { () throws(VaultError) in try vault.read(SecretReference("file:///nonexistent/ab.env#K")) }
+        let missing = vaultError { () throws(VaultError) in
+            try vault.read(SecretReference("file:///nonexistent/ab.env#K"))
+        }
         #expect(missing == .notFound(reference: "file:///nonexistent/ab.env#K", what: "file /nonexistent/ab.env"))
         let relative = vaultError { () throws(VaultError) in try vault.read(SecretReference("file://dev.env#K")) }
         guard case .invalidReference = try #require(relative) else {

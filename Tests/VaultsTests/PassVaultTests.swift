@@ -1,13 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import AgentboxCore
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import Vaults
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Against the real `pass` and a throwaway GnuPG key.
 @Suite struct PassVaultTests {
@@ -16,8 +18,10 @@ import Testing
         defer { store.stop() }
         let vault = PassVault(environment: store.brokerEnvironment())
         let cases: [(String, [UInt8], [UInt8])] = [
-            ("multi", Array("first line\nuser: alex\n\n  indented $HOME \"q\"\n".utf8),
-             Array("first line\nuser: alex\n\n  indented $HOME \"q\"".utf8)),
+            (
+                "multi", Array("first line\nuser: alex\n\n  indented $HOME \"q\"\n".utf8),
+                Array("first line\nuser: alex\n\n  indented $HOME \"q\"".utf8)
+            ),
             ("no-newline", Array("pw-without-newline".utf8), Array("pw-without-newline".utf8)),
             ("two-newlines", Array("pw\n\n".utf8), Array("pw\n".utf8)),
             ("binary/ish", Array("пароль=✓\n".utf8) + [0xff, 0x01], Array("пароль=✓\n".utf8) + [0xff, 0x01]),
@@ -32,7 +36,8 @@ import Testing
         let store = try PassStoreFixture()
         defer { store.stop() }
         let vault = PassVault(environment: store.brokerEnvironment())
-        try store.insert(path: "github/bot", value: Array("tok-line-one\nlogin: alex-bot\nurl:https://x\nlogin: second\n".utf8))
+        try store.insert(
+            path: "github/bot", value: Array("tok-line-one\nlogin: alex-bot\nurl:https://x\nlogin: second\n".utf8))
         #expect(holds(try vault.read(SecretReference("pass://github/bot#password")), "tok-line-one"))
         #expect(holds(try vault.read(SecretReference("pass://github/bot#login")), "alex-bot"))
         #expect(holds(try vault.read(SecretReference("pass://github/bot#url")), "https://x"))
@@ -45,7 +50,8 @@ import Testing
         let store = try PassStoreFixture()
         defer { store.stop() }
         let vault = PassVault(environment: store.brokerEnvironment())
-        let error = try #require(vaultError { () throws(VaultError) in try vault.read(SecretReference("pass://billing/nope")) })
+        let error = try #require(
+            vaultError { () throws(VaultError) in try vault.read(SecretReference("pass://billing/nope")) })
         guard case .notFound = error else {
             Issue.record("expected notFound, got \(error)")
             return
@@ -72,7 +78,8 @@ import Testing
         try store.insert(path: "billing/db", value: Array(value.utf8))
         try store.makeKeyUnusable()
         let vault = PassVault(environment: store.brokerEnvironment())
-        let error = try #require(vaultError { () throws(VaultError) in try vault.read(SecretReference("pass://billing/db")) })
+        let error = try #require(
+            vaultError { () throws(VaultError) in try vault.read(SecretReference("pass://billing/db")) })
         guard case .decryptFailed(_, let reason) = error else {
             Issue.record("expected decryptFailed, got \(error)")
             return
@@ -88,11 +95,15 @@ import Testing
         try store.insert(path: "x", value: Array("v".utf8))
         var environment = store.brokerEnvironment()
         environment["PATH"] = ""
-        let error = vaultError { () throws(VaultError) in try PassVault(environment: environment).read(SecretReference("pass://x")) }
+        let error = vaultError { () throws(VaultError) in
+            try PassVault(environment: environment).read(SecretReference("pass://x"))
+        }
         #expect(error == .backendNotInstalled(reference: "pass://x", program: "pass"))
     }
 
-    @Test(arguments: ["pass://-c", "pass://--clip=1", "pass://../etc/passwd", "pass://a/../../b", "pass:///abs", "pass://a//b"])
+    @Test(arguments: [
+        "pass://-c", "pass://--clip=1", "pass://../etc/passwd", "pass://a/../../b", "pass:///abs", "pass://a//b",
+    ])
     func entryPathCannotSmuggleAnOptionOrClimbOutOfTheStore(_ text: String) throws {
         let vault = PassVault(environment: ["PATH": "/usr/bin:/bin", "PASSWORD_STORE_DIR": "/nonexistent"])
         let error = vaultError { () throws(VaultError) in try vault.read(SecretReference(text)) }
@@ -154,11 +165,13 @@ final class Thread: @unchecked Sendable {
     init(_ body: @escaping @Sendable () -> Void) {
         self.body = body
         let context = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&handle, nil, { context in
-            let thread = Unmanaged<Thread>.fromOpaque(context!).takeRetainedValue()
-            thread.body()
-            return nil
-        }, context)
+        pthread_create(
+            &handle, nil,
+            { context in
+                let thread = Unmanaged<Thread>.fromOpaque(context!).takeRetainedValue()
+                thread.body()
+                return nil
+            }, context)
     }
 
     func join() {

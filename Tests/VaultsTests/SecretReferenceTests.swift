@@ -1,5 +1,6 @@
 import AgentboxCore
 import Testing
+
 @testable import Vaults
 
 @Suite struct SecretReferenceTests {
@@ -26,8 +27,9 @@ import Testing
         let registry = VaultRegistry.standard(environment: ["PATH": "/usr/bin:/bin"])
         let error = vaultError { () throws(VaultError) in try registry.read("op://Private/op-sa/credential") }
         #expect(
-            error == .unsupportedScheme(
-                reference: "op://Private/op-sa/credential", scheme: "op", supported: ["file", "pass"]))
+            error
+                == .unsupportedScheme(
+                    reference: "op://Private/op-sa/credential", scheme: "op", supported: ["file", "pass"]))
         #expect("\(error!)".contains("unsupported scheme op://"))
     }
 
