@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import CAgentboxSys
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// Runs programs with `posix_spawn`: never a shell, an explicit argv and an explicit environment.
 ///
@@ -260,21 +261,21 @@ struct SpawnPlan {
 }
 
 #if os(Linux)
-private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
 
-/// glibc (≥ 2.34) has `posix_spawn_file_actions_addclosefrom_np` and `pipe2`, but Swift's Glibc
-/// module does not see `_GNU_SOURCE` declarations, so they are looked up once at run time.
-private func glibcSymbol(_ name: String) -> UnsafeMutableRawPointer? {
-    guard let handle = dlopen(nil, RTLD_NOW) else { return nil }
-    return dlsym(handle, name)
-}
+    /// glibc (≥ 2.34) has `posix_spawn_file_actions_addclosefrom_np` and `pipe2`, but Swift's Glibc
+    /// module does not see `_GNU_SOURCE` declarations, so they are looked up once at run time.
+    private func glibcSymbol(_ name: String) -> UnsafeMutableRawPointer? {
+        guard let handle = dlopen(nil, RTLD_NOW) else { return nil }
+        return dlsym(handle, name)
+    }
 
-private let addCloseFrom: AddCloseFrom? = glibcSymbol("posix_spawn_file_actions_addclosefrom_np").map {
-    unsafeBitCast($0, to: AddCloseFrom.self)
-}
+    private let addCloseFrom: AddCloseFrom? = glibcSymbol("posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: AddCloseFrom.self)
+    }
 
-private let pipe2: Pipe2? = glibcSymbol("pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+    private let pipe2: Pipe2? = glibcSymbol("pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
 #endif
 
 extension ChildProcess {
@@ -298,11 +299,11 @@ extension ChildProcess {
         }
 
         #if os(Linux)
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
+            var actions = posix_spawn_file_actions_t()
+            var attributes = posix_spawnattr_t()
         #else
-        var actions: posix_spawn_file_actions_t? = nil
-        var attributes: posix_spawnattr_t? = nil
+            var actions: posix_spawn_file_actions_t? = nil
+            var attributes: posix_spawnattr_t? = nil
         #endif
         posix_spawn_file_actions_init(&actions)
         posix_spawnattr_init(&attributes)
@@ -323,12 +324,12 @@ extension ChildProcess {
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         if plan.newProcessGroup { flags |= Int32(POSIX_SPAWN_SETPGROUP) }
         #if os(Linux)
-        guard let addCloseFrom else {
-            throw .spawnFailed(executable: executable, code: ENOSYS)
-        }
-        if code == 0 { code = addCloseFrom(&actions, 3) }
+            guard let addCloseFrom else {
+                throw .spawnFailed(executable: executable, code: ENOSYS)
+            }
+            if code == 0 { code = addCloseFrom(&actions, 3) }
         #else
-        flags |= Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
+            flags |= Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
         #endif
         var noSignals = sigset_t()
         var allSignals = sigset_t()
@@ -443,11 +444,11 @@ private struct PipeSet {
     private func makePipe() throws(SystemError) -> (Int32, Int32) {
         var fds: [Int32] = [-1, -1]
         #if os(Linux)
-        guard let pipe2 else { throw SystemError("pipe2", code: ENOSYS) }
-        try valueOrErrno("pipe2") { pipe2(&fds, O_CLOEXEC) }
+            guard let pipe2 else { throw SystemError("pipe2", code: ENOSYS) }
+            try valueOrErrno("pipe2") { pipe2(&fds, O_CLOEXEC) }
         #else
-        try valueOrErrno("pipe") { pipe(&fds) }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            try valueOrErrno("pipe") { pipe(&fds) }
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         #endif
         return (fds[0], fds[1])
     }

@@ -1,12 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import Testing
+
 @testable import AgentboxCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 @Suite struct ChildProcessTests {
     let environment = ["PATH": "/usr/bin:/bin"]
@@ -33,7 +35,8 @@ import Testing
     }
 
     @Test func largeOutputOnBothPipesDoesNotDeadlock() throws {
-        let script = "i=0; while [ $i -lt 200 ]; do head -c 4000 /dev/zero; head -c 4000 /dev/zero >&2; i=$((i+1)); done"
+        let script =
+            "i=0; while [ $i -lt 200 ]; do head -c 4000 /dev/zero; head -c 4000 /dev/zero >&2; i=$((i+1)); done"
         let result = try ChildProcess.run(
             executable: "/bin/sh", arguments: ["-c", script], environment: environment, timeout: .seconds(30))
         #expect(result.status.isSuccess)

@@ -1,0 +1,41 @@
+# agentbox: secret-broker, devssh, secrets (and agentbox).
+SWIFT ?= swift
+PREFIX ?= /usr/local
+CONFIG ?= debug
+BUILD_FLAGS ?=
+
+.PHONY: all build release test demo bench install clean format packages
+
+all: build
+
+packages:
+	@scripts/ensure-packages
+
+build: packages
+	$(SWIFT) build $(BUILD_FLAGS)
+
+release: packages
+	$(SWIFT) build -c release $(BUILD_FLAGS)
+
+# The full suite: unit tests and end-to-end tests against a real sshd, pass and gpg.
+test: packages
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+# A broker with a file:// vault and the example policy, and `secrets run` against it.
+demo: release
+	@scripts/demo
+
+# Benchmarks; results are ratios against baselines measured in the same run.
+bench: release
+	@scripts/bench
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 .build/release/secret-broker .build/release/devssh .build/release/secrets $(DESTDIR)$(PREFIX)/bin/
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+clean:
+	$(SWIFT) package clean
