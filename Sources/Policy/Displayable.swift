@@ -26,7 +26,8 @@ func displayable(_ text: String, limit: Int = 200) -> String {
 /// argv shown the way a shell user would type it: arguments with spaces or quotes are quoted.
 func displayableCommand(_ argv: [String]) -> String {
     let words = argv.map { argument -> String in
-        let plain = !argument.isEmpty && argument.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "'" && $0 != "\\" }
+        let plain =
+            !argument.isEmpty && argument.allSatisfy { !$0.isWhitespace && $0 != "\"" && $0 != "'" && $0 != "\\" }
         if plain { return argument }
         return "'" + argument.replacing("'", with: "'\\''") + "'"
     }

@@ -10,7 +10,8 @@ extension Policy {
     /// profile's bundle: every secret not of class `never`.
     public func evaluate(_ request: AccessRequest) -> AccessDecision {
         guard let profile = profile(named: request.profile) else {
-            return .denied(Denial(.unknownProfile, "denied: no profile named \(displayable(request.profile)) in \(displayName)"))
+            return .denied(
+                Denial(.unknownProfile, "denied: no profile named \(displayable(request.profile)) in \(displayName)"))
         }
         let name = profile.name
         if profile.isAgent && !request.agent {
@@ -18,7 +19,8 @@ extension Policy {
                 Denial(
                     .agentProfileNeedsAgentbox,
                     "denied: profile \(name) is an agent profile (\(cite(profile.line))): start it with "
-                        + "`agentbox start \(name) -- CMD`, which runs the command in a sandbox; `secrets run` cannot use it"))
+                        + "`agentbox start \(name) -- CMD`, which runs the command in a sandbox; `secrets run` cannot use it"
+                ))
         }
         if !profile.isAgent && request.agent {
             return .denied(
@@ -103,7 +105,8 @@ extension Policy {
             requested.append(requestedName)
         }
         for requestedName in requested where profile.secret(named: requestedName) == nil {
-            var message = "denied: secret \(requestedName) is not declared in profile \(name) (\(cite(profile.secretsLine)))"
+            var message =
+                "denied: secret \(requestedName) is not declared in profile \(name) (\(cite(profile.secretsLine)))"
             let key = EnvironmentName.collisionKey(requestedName)
             if let similar = profile.secrets.first(where: { EnvironmentName.collisionKey($0.name) == key }) {
                 message += "; did you mean \(similar.name)?"

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
 import YAMLDocument
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// Reads and validates a policy file. All-or-nothing: either a complete `Policy` or every
 /// problem found, sorted by position, so the developer fixes the file in one go.
@@ -77,7 +78,9 @@ public enum PolicyLoader {
         while true {
             let count: Int
             do {
-                count = try valueOrErrno("read \(path)") { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
+                count = try valueOrErrno("read \(path)") {
+                    chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                }
             } catch {
                 throw .unreadable(error)
             }

@@ -124,7 +124,9 @@ struct PolicyReader {
                 }
             }
             hosts = RuleList(rules, line: pair.key.mark.line)
-            if entries.isEmpty { warning(pair.value.mark, "allowedHosts of \(context) is empty: the profile can never be used") }
+            if entries.isEmpty {
+                warning(pair.value.mark, "allowedHosts of \(context) is empty: the profile can never be used")
+            }
         } else {
             error(
                 nameMark,
@@ -203,14 +205,16 @@ struct PolicyReader {
         let approvalTimeout =
             keys["approvalTimeout"].flatMap { duration($0.value, "approvalTimeout of \(context)") }
             ?? Self.defaultApprovalTimeout
-        let requireApproval = keys["requireApproval"].flatMap { bool($0.value, "requireApproval of \(context)") } ?? isAgent
+        let requireApproval =
+            keys["requireApproval"].flatMap { bool($0.value, "requireApproval of \(context)") } ?? isAgent
 
         var network: NetworkMode? = isAgent ? .proxyOnly : nil
         if isAgent, let pair = keys["network"], let text = string(pair.value, "network of \(context)") {
             if let mode = NetworkMode(rawValue: text) {
                 network = mode
             } else {
-                error(pair.value.mark, "network of \(context) must be host, proxy-only or none, got \(displayable(text))")
+                error(
+                    pair.value.mark, "network of \(context) must be host, proxy-only or none, got \(displayable(text))")
             }
         }
 
@@ -249,7 +253,10 @@ struct PolicyReader {
                 return nil
             }
         }
-        error(mark, "onDisconnect of \(context) must be continue, kill or \"grace DURATION\" (e.g. grace 5m), got \(displayable(text))")
+        error(
+            mark,
+            "onDisconnect of \(context) must be continue, kill or \"grace DURATION\" (e.g. grace 5m), got \(displayable(text))"
+        )
         return nil
     }
 
@@ -267,7 +274,9 @@ struct PolicyReader {
         for entry in entries {
             guard let name = keyName(entry.key, context: "secrets of \(context)") else { continue }
             if let first = seen[name] {
-                error(entry.key.mark, "duplicate secret \(displayable(name)) in \(context) (first at line \(first.line)); keep one")
+                error(
+                    entry.key.mark,
+                    "duplicate secret \(displayable(name)) in \(context) (first at line \(first.line)); keep one")
                 continue
             }
             seen[name] = entry.key.mark
@@ -284,8 +293,13 @@ struct PolicyReader {
             let secretContext = "secret \(name) of \(context)"
             switch entry.value.kind {
             case .scalar:
-                if let text = string(entry.value, secretContext), let reference = parseReference(text, mark: entry.value.mark, context: secretContext) {
-                    specs.append(SecretSpec(name: name, reference: reference, secretClass: .inject, proxy: nil, line: entry.key.mark.line))
+                if let text = string(entry.value, secretContext),
+                    let reference = parseReference(text, mark: entry.value.mark, context: secretContext)
+                {
+                    specs.append(
+                        SecretSpec(
+                            name: name, reference: reference, secretClass: .inject, proxy: nil,
+                            line: entry.key.mark.line))
                 }
             case .mapping:
                 guard let keys = fields(entry.value, known: Self.secretKeys, context: secretContext) else { continue }
@@ -295,13 +309,18 @@ struct PolicyReader {
                         reference = parseReference(text, mark: pair.value.mark, context: secretContext)
                     }
                 } else {
-                    error(entry.value.mark, "\(secretContext) is missing required key from (the vault reference, e.g. from: pass://github/token)")
+                    error(
+                        entry.value.mark,
+                        "\(secretContext) is missing required key from (the vault reference, e.g. from: pass://github/token)"
+                    )
                 }
                 var secretClass: SecretClass? = .inject
                 if let pair = keys["class"], let text = string(pair.value, "class of \(secretContext)") {
                     secretClass = SecretClass(rawValue: text)
                     if secretClass == nil {
-                        error(pair.value.mark, "class of \(secretContext) must be inject, proxy or never, got \(displayable(text))")
+                        error(
+                            pair.value.mark,
+                            "class of \(secretContext) must be inject, proxy or never, got \(displayable(text))")
                     }
                 }
                 var proxy: ProxySpec?
@@ -309,23 +328,35 @@ struct PolicyReader {
                     if secretClass == .proxy {
                         proxy = readProxy(pair, context: secretContext, variables: &variables, profileContext: context)
                     } else if let secretClass {
-                        error(pair.key.mark, "proxy settings are only for class proxy, but \(secretContext) has class \(secretClass.rawValue); set class: proxy or remove proxy")
+                        error(
+                            pair.key.mark,
+                            "proxy settings are only for class proxy, but \(secretContext) has class \(secretClass.rawValue); set class: proxy or remove proxy"
+                        )
                     }
                 } else if secretClass == .proxy {
-                    error(entry.value.mark, "\(secretContext) has class proxy but no proxy settings; add proxy: {upstream, baseUrlEnv, header, allow}")
+                    error(
+                        entry.value.mark,
+                        "\(secretContext) has class proxy but no proxy settings; add proxy: {upstream, baseUrlEnv, header, allow}"
+                    )
                 }
                 if let reference, let secretClass, secretClass != .proxy || proxy != nil {
-                    specs.append(SecretSpec(name: name, reference: reference, secretClass: secretClass, proxy: proxy, line: entry.key.mark.line))
+                    specs.append(
+                        SecretSpec(
+                            name: name, reference: reference, secretClass: secretClass, proxy: proxy,
+                            line: entry.key.mark.line))
                 }
             case .sequence:
-                error(entry.value.mark, "\(secretContext) must be a reference string or a mapping {from, class, proxy}, got a list")
+                error(
+                    entry.value.mark,
+                    "\(secretContext) must be a reference string or a mapping {from, class, proxy}, got a list")
             }
         }
         return specs
     }
 
     private mutating func claim(
-        variable: String, what: String, mark: SourceMark, in variables: inout [String: (what: String, line: Int)], context: String
+        variable: String, what: String, mark: SourceMark, in variables: inout [String: (what: String, line: Int)],
+        context: String
     ) {
         let key = EnvironmentName.collisionKey(variable)
         if let earlier = variables[key] {
@@ -345,7 +376,9 @@ struct PolicyReader {
             let known = SecretReference.knownSchemes.joined(separator: ", ")
             switch error {
             case .notAURI:
-                self.error(mark, "reference of \(context) is not a URI; write scheme://location, e.g. pass://billing/db-password")
+                self.error(
+                    mark,
+                    "reference of \(context) is not a URI; write scheme://location, e.g. pass://billing/db-password")
             case .unknownScheme(let scheme):
                 var message = "unknown reference scheme \(displayable(scheme)):// in \(context)"
                 if let suggestion = closest(to: scheme, in: SecretReference.knownSchemes) {
@@ -376,46 +409,69 @@ struct PolicyReader {
             return nil
         }
         var upstream: UpstreamURL?
-        if let entry = require("upstream", "https://api.openai.com/v1"), let text = string(entry.value, "upstream of \(proxyContext)") {
+        if let entry = require("upstream", "https://api.openai.com/v1"),
+            let text = string(entry.value, "upstream of \(proxyContext)")
+        {
             do {
                 upstream = try UpstreamURL.parse(text)
             } catch {
                 switch error {
                 case .notHTTPS:
-                    self.error(entry.value.mark, "upstream \(displayable(text)) of \(proxyContext) must use https (plain http is allowed only for loopback hosts)")
+                    self.error(
+                        entry.value.mark,
+                        "upstream \(displayable(text)) of \(proxyContext) must use https (plain http is allowed only for loopback hosts)"
+                    )
                 case .malformed(let problem):
                     self.error(entry.value.mark, "upstream \(displayable(text)) of \(proxyContext) \(problem)")
                 }
             }
         }
         var baseUrlEnv: String?
-        if let entry = require("baseUrlEnv", "OPENAI_BASE_URL"), let text = string(entry.value, "baseUrlEnv of \(proxyContext)") {
+        if let entry = require("baseUrlEnv", "OPENAI_BASE_URL"),
+            let text = string(entry.value, "baseUrlEnv of \(proxyContext)")
+        {
             if EnvironmentName.isValid(text) {
                 baseUrlEnv = text
-                claim(variable: text, what: "baseUrlEnv \(text) of \(context)", mark: entry.value.mark, in: &variables, context: profileContext)
+                claim(
+                    variable: text, what: "baseUrlEnv \(text) of \(context)", mark: entry.value.mark, in: &variables,
+                    context: profileContext)
             } else {
-                error(entry.value.mark, "baseUrlEnv \(displayable(text)) of \(proxyContext) is not a valid environment variable name")
+                error(
+                    entry.value.mark,
+                    "baseUrlEnv \(displayable(text)) of \(proxyContext) is not a valid environment variable name")
             }
         }
         var header: (name: String, template: String)?
-        if let entry = require("header", "\"Authorization: Bearer {secret}\""), let text = string(entry.value, "header of \(proxyContext)") {
+        if let entry = require("header", "\"Authorization: Bearer {secret}\""),
+            let text = string(entry.value, "header of \(proxyContext)")
+        {
             header = parseHeader(text, mark: entry.value.mark, context: proxyContext)
         }
         var rules: [ProxyRule] = []
         var rulesValid = true
-        if let entry = require("allow", "[\"POST /responses\"]"), let entries = stringList(entry.value, "allow of \(proxyContext)") {
+        if let entry = require("allow", "[\"POST /responses\"]"),
+            let entries = stringList(entry.value, "allow of \(proxyContext)")
+        {
             if entries.isEmpty {
                 rulesValid = false
-                error(entry.value.mark, "allow of \(proxyContext) is empty; list the requests the proxy may forward, e.g. [\"POST /responses\"]")
+                error(
+                    entry.value.mark,
+                    "allow of \(proxyContext) is empty; list the requests the proxy may forward, e.g. [\"POST /responses\"]"
+                )
             }
             for (text, mark) in entries {
                 let words = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-                let methodOK = words.count == 2 && (words[0] == "*" || (!words[0].isEmpty && words[0].allSatisfy { $0.isASCII && $0.isUppercase }))
+                let methodOK =
+                    words.count == 2
+                    && (words[0] == "*" || (!words[0].isEmpty && words[0].allSatisfy { $0.isASCII && $0.isUppercase }))
                 if words.count == 2, methodOK, words[1].hasPrefix("/") {
                     rules.append(ProxyRule(method: words[0], path: .path(words[1])))
                 } else {
                     rulesValid = false
-                    error(mark, "allow entry \(displayable(text)) of \(proxyContext) must be \"METHOD /path\", e.g. \"POST /chat/completions\" or \"GET /models/*\"")
+                    error(
+                        mark,
+                        "allow entry \(displayable(text)) of \(proxyContext) must be \"METHOD /path\", e.g. \"POST /chat/completions\" or \"GET /models/*\""
+                    )
                 }
             }
         }
@@ -433,13 +489,17 @@ struct PolicyReader {
             allow: rules, maxBodyBytes: maxBodyBytes, allowPrivateUpstream: allowPrivate, line: pair.key.mark.line)
     }
 
-    private mutating func parseHeader(_ text: String, mark: SourceMark, context: String) -> (name: String, template: String)? {
+    private mutating func parseHeader(_ text: String, mark: SourceMark, context: String) -> (
+        name: String, template: String
+    )? {
         if text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
             error(mark, "header of \(context) contains control characters (a line break would inject another header)")
             return nil
         }
         guard let colon = text.firstIndex(of: ":") else {
-            error(mark, "header of \(context) must be \"Name: value with {secret}\", e.g. \"Authorization: Bearer {secret}\"")
+            error(
+                mark,
+                "header of \(context) must be \"Name: value with {secret}\", e.g. \"Authorization: Bearer {secret}\"")
             return nil
         }
         let name = String(text[..<colon])
@@ -470,7 +530,9 @@ struct PolicyReader {
         for pair in pairs {
             guard let key = keyName(pair.key, context: context) else { continue }
             if let first = seen[key] {
-                error(pair.key.mark, "duplicate key \(displayable(key)) in \(context) (first at line \(first.line)); keep one")
+                error(
+                    pair.key.mark,
+                    "duplicate key \(displayable(key)) in \(context) (first at line \(first.line)); keep one")
                 continue
             }
             seen[key] = pair.key.mark
@@ -565,7 +627,8 @@ struct PolicyReader {
     static func isHostPattern(_ text: String) -> Bool {
         !text.isEmpty
             && text.unicodeScalars.allSatisfy {
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_*?:".unicodeScalars.contains($0))
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".-_*?:".unicodeScalars.contains($0))
             }
     }
 
@@ -575,16 +638,23 @@ struct PolicyReader {
     }
 
     static func isUnixUserName(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, ("a"..."z").contains(first) || first == "_", text.utf8.count <= 32 else {
+        guard let first = text.unicodeScalars.first, ("a"..."z").contains(first) || first == "_", text.utf8.count <= 32
+        else {
             return false
         }
-        return text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }
+        return text.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+        }
     }
 
     static func pathPatternProblem(_ text: String) -> String? {
         if text.hasPrefix("~") { return "is not absolute: write the home directory out in full (e.g. /home/alex/...)" }
-        guard text.hasPrefix("/") else { return "is not absolute; write the full path starting with /, e.g. /home/alex/work/billing/**" }
-        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "contains control characters" }
+        guard text.hasPrefix("/") else {
+            return "is not absolute; write the full path starting with /, e.g. /home/alex/work/billing/**"
+        }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            return "contains control characters"
+        }
         for segment in text.split(separator: "/") where segment == ".." || segment == "." {
             return "contains '\(segment)'; write the canonical path (the working directory is compared after realpath)"
         }

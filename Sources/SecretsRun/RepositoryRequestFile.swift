@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
 import YAMLDocument
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// A problem in a repository request file, at a position.
 public struct RepositoryRequestFileError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -45,7 +46,9 @@ public struct RepositoryRequestFile: Sendable, Equatable {
     }
 
     /// Parses request-file text; unknown keys and wrong types are errors, all of them reported.
-    public static func parse(bytes: [UInt8], fileName: String) throws(RepositoryRequestFileErrors) -> RepositoryRequestFile {
+    public static func parse(bytes: [UInt8], fileName: String) throws(RepositoryRequestFileErrors)
+        -> RepositoryRequestFile
+    {
         let root: YAMLNode
         do {
             root = try YAMLDocument.parse(bytes: bytes, fileName: fileName)
@@ -109,7 +112,10 @@ public struct RepositoryRequestFile: Sendable, Equatable {
                 }
             default:
                 let known = keys.joined(separator: ", ")
-                fail(pair.key.mark, "unknown key \(String(key.unicodeScalars.filter { $0.value >= 0x20 })) in \(Self.fileName); known keys: \(known)")
+                fail(
+                    pair.key.mark,
+                    "unknown key \(String(key.unicodeScalars.filter { $0.value >= 0x20 })) in \(Self.fileName); known keys: \(known)"
+                )
             }
         }
         if !errors.isEmpty { throw RepositoryRequestFileErrors(errors) }

@@ -64,7 +64,8 @@ private struct TreeBuilder {
             switch event.type {
             case YAML_STREAM_END_EVENT:
                 guard let root else {
-                    throw YAMLError(.emptyStream, fileName: fileName, mark: mark, message: "the file holds no YAML document")
+                    throw YAMLError(
+                        .emptyStream, fileName: fileName, mark: mark, message: "the file holds no YAML document")
                 }
                 return root
             case YAML_DOCUMENT_START_EVENT:
@@ -72,7 +73,9 @@ private struct TreeBuilder {
                 if documents > 1 {
                     throw YAMLError(
                         .multipleDocuments, fileName: fileName, mark: mark,
-                        message: "a second YAML document starts here; the file must hold exactly one (remove the extra '---')")
+                        message:
+                            "a second YAML document starts here; the file must hold exactly one (remove the extra '---')"
+                    )
                 }
             case YAML_ALIAS_EVENT:
                 let name = text(event.data.alias.anchor) ?? ""
@@ -82,7 +85,8 @@ private struct TreeBuilder {
             case YAML_SCALAR_EVENT:
                 let scalar = event.data.scalar
                 try refuseAnchorAndTag(anchor: scalar.anchor, tag: scalar.tag, mark: mark)
-                let value = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                let value = String(
+                    decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                 let style: ScalarStyle = scalar.style == YAML_PLAIN_SCALAR_STYLE ? .plain : .quoted
                 try add(YAMLNode(.scalar(value, style), mark: mark))
             case YAML_SEQUENCE_START_EVENT:

@@ -61,7 +61,9 @@ public struct YAMLNode: Sendable, Hashable {
 
     /// Whether this is a plain scalar YAML reads as null (`~`, `null`, or nothing at all).
     public var isNull: Bool {
-        if case .scalar(let text, .plain) = kind { return text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL" }
+        if case .scalar(let text, .plain) = kind {
+            return text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL"
+        }
         return false
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Policy
 
 @Suite struct PolicyEvaluatorTests {
@@ -68,13 +69,16 @@ import Testing
     @Test func otherHostIsDenied() throws {
         let result = try denial(billingRequest(host: "remote-devbox-2"))
         #expect(result.reason == .hostNotAllowed)
-        #expect(result.message == "denied: host remote-devbox-2 is not in allowedHosts of profile billing-dev (policy.yaml:4)")
+        #expect(
+            result.message
+                == "denied: host remote-devbox-2 is not in allowedHosts of profile billing-dev (policy.yaml:4)")
     }
 
     @Test func hostComparisonIgnoresCaseButNotSubdomainDepth() throws {
         #expect(policy.evaluate(billingRequest(host: "Remote-DevBox-1")).grant != nil)
         let agent = AccessRequest(
-            host: "a.b.corp.example", remoteUser: "alex", profile: "github-agent", cwd: "/", argv: ["codex"], agent: true)
+            host: "a.b.corp.example", remoteUser: "alex", profile: "github-agent", cwd: "/", argv: ["codex"],
+            agent: true)
         #expect(policy.evaluate(agent).denial?.reason == .hostNotAllowed)
         var one = agent
         one.host = "box7.corp.example"
@@ -88,13 +92,17 @@ import Testing
     @Test func otherRemoteUserIsDenied() throws {
         let result = try denial(billingRequest(user: "mallory"))
         #expect(result.reason == .userNotAllowed)
-        #expect(result.message == "denied: remote user mallory is not in allowedRemoteUsers of profile billing-dev (policy.yaml:5)")
+        #expect(
+            result.message
+                == "denied: remote user mallory is not in allowedRemoteUsers of profile billing-dev (policy.yaml:5)")
     }
 
     @Test func pathOutsideAllowedPathsIsDenied() throws {
         let result = try denial(billingRequest(cwd: "/home/alex/other"))
         #expect(result.reason == .pathNotAllowed)
-        #expect(result.message == "denied: path /home/alex/other is not in allowedPaths of profile billing-dev (policy.yaml:6)")
+        #expect(
+            result.message
+                == "denied: path /home/alex/other is not in allowedPaths of profile billing-dev (policy.yaml:6)")
     }
 
     @Test func siblingDirectoryDoesNotMatchRecursivePathPattern() throws {
@@ -104,7 +112,8 @@ import Testing
 
     @Test(arguments: [
         "/home/alex/work/billing/../other", "/home/alex/work/billing/..", "/home/alex/work/billing/./x",
-        "home/alex/work/billing", "", "/home/alex/work/billing/", "/home/alex/work//billing", "/home/alex/work/billing\n",
+        "home/alex/work/billing", "", "/home/alex/work/billing/", "/home/alex/work//billing",
+        "/home/alex/work/billing\n",
     ])
     func nonCanonicalWorkingDirectoryCannotSneakPastPathPattern(cwd: String) throws {
         let result = try denial(billingRequest(cwd: cwd))
@@ -115,12 +124,17 @@ import Testing
     @Test func extraArgumentsDoNotMatchAnExactCommand() throws {
         let result = try denial(billingRequest(argv: ["npm", "test", "--watch"]))
         #expect(result.reason == .commandNotAllowed)
-        #expect(result.message == "denied: command npm test --watch is not in allowedCommands of profile billing-dev (policy.yaml:7)")
+        #expect(
+            result.message
+                == "denied: command npm test --watch is not in allowedCommands of profile billing-dev (policy.yaml:7)")
     }
 
     @Test func deniedCommandIsShownQuotedSoSpacesAreVisible() throws {
         let result = try denial(billingRequest(argv: ["npm test", "; rm -rf /"]))
-        #expect(result.message == "denied: command 'npm test' '; rm -rf /' is not in allowedCommands of profile billing-dev (policy.yaml:7)")
+        #expect(
+            result.message
+                == "denied: command 'npm test' '; rm -rf /' is not in allowedCommands of profile billing-dev (policy.yaml:7)"
+        )
     }
 
     @Test func emptyCommandIsDenied() throws {
@@ -136,7 +150,9 @@ import Testing
     @Test func undeclaredSecretIsDenied() throws {
         let result = try denial(billingRequest(names: ["AWS_SECRET_ACCESS_KEY"]))
         #expect(result.reason == .secretNotDeclared)
-        #expect(result.message == "denied: secret AWS_SECRET_ACCESS_KEY is not declared in profile billing-dev (policy.yaml:8)")
+        #expect(
+            result.message
+                == "denied: secret AWS_SECRET_ACCESS_KEY is not declared in profile billing-dev (policy.yaml:8)")
     }
 
     @Test func caseVariantOfADeclaredNameIsNotGrantedButSuggested() throws {

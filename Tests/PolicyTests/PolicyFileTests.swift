@@ -1,20 +1,23 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
 import Testing
+
 @testable import Policy
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// Loading from disk: file safety, and the shipped examples.
 @Suite struct PolicyFileTests {
     /// A fresh private directory under /tmp holding `policy.yaml` with `text`.
     private func writePolicy(_ text: String, mode: mode_t = 0o600) throws -> (directory: String, path: String) {
         var template = Array("/tmp/agentbox-policy-XXXXXX".utf8CString)
-        let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let directory = try #require(
+            template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
         let path = directory + "/policy.yaml"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         try #require(fd >= 0)
@@ -90,7 +93,8 @@ import Testing
 
     @Test func fifoInPlaceOfThePolicyDoesNotHangTheBroker() throws {
         var template = Array("/tmp/agentbox-policy-XXXXXX".utf8CString)
-        let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let directory = try #require(
+            template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
         let path = directory + "/policy.yaml"
         #expect(mkfifo(path, 0o600) == 0)
         defer { remove(directory) }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Policy
 
 /// Parses policy text as if it were the file `policy.yaml`.

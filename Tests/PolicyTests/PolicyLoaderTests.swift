@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Policy
 
 /// The file:line:column error for each mistake a policy author can make.
@@ -108,7 +109,9 @@ import Testing
 
     @Test func unknownReferenceSchemeIsRefused() {
         #expect(
-            policyErrors(profile("    secrets:\n      TOKEN: vault://kv/token\n      OTHER: pas://x\n      BARE: github-token\n")) == [
+            policyErrors(
+                profile("    secrets:\n      TOKEN: vault://kv/token\n      OTHER: pas://x\n      BARE: github-token\n")
+            ) == [
                 "policy.yaml:6:14: error: unknown reference scheme vault:// in secret TOKEN of profile dev (known: pass, op, keychain, secret-tool, keepassxc, bw, file, aws-sts, github-app, postgres-role)",
                 "policy.yaml:7:14: error: unknown reference scheme pas:// in secret OTHER of profile dev; did you mean pass://? (known: pass, op, keychain, secret-tool, keepassxc, bw, file, aws-sts, github-app, postgres-role)",
                 "policy.yaml:8:13: error: reference of secret BARE of profile dev is not a URI; write scheme://location, e.g. pass://billing/db-password",
@@ -252,10 +255,12 @@ import Testing
 
     @Test func neverSecretMayNotCarryProxySettingsAndProxyNeedsThem() {
         #expect(
-            policyErrors(profile("    secrets:\n      A: { from: \"pass://a\", class: proxy }\n      B: { class: never }\n")) == [
-                "policy.yaml:6:10: error: secret A of profile dev has class proxy but no proxy settings; add proxy: {upstream, baseUrlEnv, header, allow}",
-                "policy.yaml:7:10: error: secret B of profile dev is missing required key from (the vault reference, e.g. from: pass://github/token)",
-            ])
+            policyErrors(
+                profile("    secrets:\n      A: { from: \"pass://a\", class: proxy }\n      B: { class: never }\n"))
+                == [
+                    "policy.yaml:6:10: error: secret A of profile dev has class proxy but no proxy settings; add proxy: {upstream, baseUrlEnv, header, allow}",
+                    "policy.yaml:7:10: error: secret B of profile dev is missing required key from (the vault reference, e.g. from: pass://github/token)",
+                ])
     }
 
     @Test func everyErrorIsCollectedInOnePassSortedByPosition() {
@@ -278,15 +283,22 @@ import Testing
             """
         let errors = policyErrors(text)
         #expect(errors.count == 10)
-        #expect(errors.first == "policy.yaml:1:1: error: missing required key version; add `version: 1` at the top of the file")
-        let positions = errors.map { line -> [Int] in line.split(separator: ":").dropFirst().prefix(2).map { Int($0)! } }
+        #expect(
+            errors.first
+                == "policy.yaml:1:1: error: missing required key version; add `version: 1` at the top of the file")
+        let positions = errors.map { line -> [Int] in line.split(separator: ":").dropFirst().prefix(2).map { Int($0)! }
+        }
         #expect(positions == positions.sorted { $0.lexicographicallyPrecedes($1) })
-        #expect(positions == [[1, 1], [2, 3], [3, 5], [4, 10], [6, 7], [7, 14], [8, 3], [11, 12], [14, 5], [15, 19]])
+        #expect(
+            positions == [
+                [1, 1], [2, 3], [3, 5], [4, 10], [6, 7], [7, 14], [8, 3], [11, 12], [14, 5], [15, 19],
+            ])
     }
 
     @Test func defaultsDifferForAgentAndPlainProfiles() throws {
         let policy = try parsePolicy(
-            "version: 1\nprofiles:\n  plain:\n    allowedHosts: [box]\n  bot:\n    agent: true\n    allowedHosts: [box]\n    allowedCommands: [codex]\n")
+            "version: 1\nprofiles:\n  plain:\n    allowedHosts: [box]\n  bot:\n    agent: true\n    allowedHosts: [box]\n    allowedCommands: [codex]\n"
+        )
         let plain = try #require(policy.profile(named: "plain"))
         #expect(!plain.isAgent)
         #expect(plain.ttl == .seconds(3600))
@@ -322,7 +334,8 @@ import Testing
 
     @Test func graceDisconnectAndRunAsAreRead() throws {
         let policy = try parsePolicy(
-            "version: 1\nprofiles:\n  bot:\n    agent: true\n    allowedHosts: [box]\n    allowedCommands: [codex]\n    onDisconnect: grace 5m\n    runAs: agent1\n    network: none\n    requireApproval: false\n")
+            "version: 1\nprofiles:\n  bot:\n    agent: true\n    allowedHosts: [box]\n    allowedCommands: [codex]\n    onDisconnect: grace 5m\n    runAs: agent1\n    network: none\n    requireApproval: false\n"
+        )
         let bot = try #require(policy.profile(named: "bot"))
         #expect(bot.onDisconnect == .grace(.seconds(300)))
         #expect(bot.runAs == "agent1")

@@ -1,12 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import Testing
+
 @testable import SecretsRun
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 @Suite struct RepositoryRequestFileTests {
     private func parse(_ text: String) throws(RepositoryRequestFileErrors) -> RepositoryRequestFile {
@@ -25,7 +27,10 @@ import Testing
 
     @Test func readsProfileNamesAndTTL() throws {
         let request = try parse("secretProfile: billing-dev\nrequires: [DB_URL, DB_PASSWORD, DB_URL]\nttl: 2h\n")
-        #expect(request == RepositoryRequestFile(secretProfile: "billing-dev", requires: ["DB_URL", "DB_PASSWORD"], ttl: .seconds(7200)))
+        #expect(
+            request
+                == RepositoryRequestFile(
+                    secretProfile: "billing-dev", requires: ["DB_URL", "DB_PASSWORD"], ttl: .seconds(7200)))
     }
 
     @Test func unknownKeyIsAnErrorWithLineAndColumn() {
@@ -62,7 +67,8 @@ import Testing
 
     @Test func findWalksUpToTheNearestRequestFile() throws {
         var template = Array("/tmp/agentbox-request-XXXXXX".utf8CString)
-        let root = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let root = try #require(
+            template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
         #expect(mkdir(root + "/repo", 0o700) == 0)
         #expect(mkdir(root + "/repo/src", 0o700) == 0)
         #expect(mkdir(root + "/repo/src/deep", 0o700) == 0)
@@ -79,7 +85,8 @@ import Testing
         }
         #expect(RepositoryRequestFile.find(startingAt: root + "/repo/src/deep") == file)
         #expect(RepositoryRequestFile.find(startingAt: root + "/repo") == file)
-        #expect(RepositoryRequestFile.find(startingAt: root) == nil || RepositoryRequestFile.find(startingAt: root) != file)
+        #expect(
+            RepositoryRequestFile.find(startingAt: root) == nil || RepositoryRequestFile.find(startingAt: root) != file)
         // A directory named .secrets.yaml is not a request file.
         #expect(mkdir(root + "/repo/src/deep/.secrets.yaml", 0o700) == 0)
         #expect(RepositoryRequestFile.find(startingAt: root + "/repo/src/deep") == file)
