@@ -1,11 +1,13 @@
 import Testing
+
 @testable import AgentboxCore
 
 @Suite struct DurationTextTests {
-    @Test(arguments: [
-        ("30s", 30), ("5m", 300), ("4h", 14_400), ("2d", 172_800), ("1h30m", 5_400), ("1d2h3m4s", 93_784),
-        ("90m", 5_400), ("007s", 7),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("30s", 30), ("5m", 300), ("4h", 14_400), ("2d", 172_800), ("1h30m", 5_400), ("1d2h3m4s", 93_784),
+            ("90m", 5_400), ("007s", 7),
+        ] as [(String, Int64)])
     func parsesUnitsAndCombinations(text: String, seconds: Int64) throws {
         #expect(try DurationText.parse(text) == .seconds(seconds))
     }

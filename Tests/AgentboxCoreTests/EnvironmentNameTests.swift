@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AgentboxCore
 
 @Suite struct EnvironmentNameTests {
