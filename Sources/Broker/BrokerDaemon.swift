@@ -41,10 +41,9 @@ public final class BrokerDaemon: @unchecked Sendable {
         core = try BrokerCore(
             policy: LoadedPolicy(policy: policy), secrets: secrets, audit: audit,
             sessionDirectory: runtime + "/sessions",
-            prompter: { core in
-                interactive
-                    ? TerminalPrompter(decide: { id, choice in core.leaseService.decide(approvalId: id, choice: choice) })
-                    : SilentPrompter()
+            prompter: { core -> any ApprovalPrompter in
+                guard interactive else { return SilentPrompter() }
+                return TerminalPrompter(decide: { id, choice in core.leaseService.decide(approvalId: id, choice: choice) })
             })
         audit.record("broker-start", ["policy": .string(options.policyPath), "pid": .int(Int64(getpid()))])
     }

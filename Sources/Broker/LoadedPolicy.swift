@@ -9,7 +9,7 @@ struct LoadedPolicy: PolicyGate {
         let request = AccessRequest(
             host: context.host, remoteUser: context.request.remoteUser, profile: context.request.profile,
             cwd: context.request.cwd, argv: context.request.argv, requestedNames: context.request.requestedNames,
-            agent: context.request.agent)
+            agent: context.request.agent, requestedTTL: context.request.requestedTTLSeconds.map { .seconds($0) })
         switch policy.evaluate(request) {
         case .denied(let denial):
             return .deny(code: denial.reason.rawValue, message: denial.message)

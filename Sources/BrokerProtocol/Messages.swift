@@ -11,6 +11,8 @@ public struct LeaseRequest: Codable, Sendable, Equatable {
     public var remoteUser: String
     /// True when asked by `agentbox start`.
     public var agent: Bool
+    /// A shorter lifetime the repository's request file asks for; never extends the profile's ttl.
+    public var requestedTTLSeconds: Int64?
 
     public init(profile: String, cwd: String, argv: [String], requestedNames: [String], remoteUser: String, agent: Bool) {
         self.profile = profile

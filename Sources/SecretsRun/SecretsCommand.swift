@@ -82,9 +82,10 @@ public enum SecretsCommand {
         try args.finish()
 
         let cwd = try currentDirectory()
-        let requested = try requestedNames(profile: profile, cwd: cwd, quiet: quiet)
-        let request = LeaseRequest(profile: profile, cwd: cwd, argv: command, requestedNames: requested,
+        let repository = try repositoryRequest(profile: profile, cwd: cwd, quiet: quiet)
+        var request = LeaseRequest(profile: profile, cwd: cwd, argv: command, requestedNames: repository?.requires ?? [],
                                    remoteUser: currentUserName(), agent: false)
+        request.requestedTTLSeconds = repository?.ttl.map { $0.components.seconds }
         let client = LeaseClient(
             socketPath: RemoteRuntimeDirectory.socketPath(environment: environment),
             nonce: environment[RemoteRuntimeDirectory.nonceEnvironmentName],
@@ -109,21 +110,22 @@ public enum SecretsCommand {
         return 0
     }
 
-    private static func requestedNames(profile: String, cwd: String, quiet: Bool) throws -> [String] {
-        guard let path = RepositoryRequestFile.find(startingAt: cwd) else { return [] }
+    /// The repository's request file, if any, when it speaks of this profile.
+    private static func repositoryRequest(profile: String, cwd: String, quiet: Bool) throws -> RepositoryRequestFile? {
+        guard let path = RepositoryRequestFile.find(startingAt: cwd) else { return nil }
         let file: RepositoryRequestFile
         do {
-            file = try RepositoryRequestFile.load(path: path)
+            file = try RepositoryRequestFile.parse(bytes: try FileBytes.read(path), fileName: path)
         } catch {
             throw SecretsError.badRequestFile("\(error)")
         }
         if let named = file.secretProfile, named != profile {
             if !quiet {
-                writeStandardError("secrets: \(path) asks for profile \(named), not \(profile); its list is not used\n")
+                writeStandardError("secrets: \(path) asks for profile \(named), not \(profile); it is not used\n")
             }
-            return []
+            return nil
         }
-        return file.requires
+        return file
     }
 
     private static func currentDirectory() throws(SecretsError) -> String {
