@@ -13,6 +13,7 @@ import Darwin
 public enum DevSSHCommand {
     public static let usage = """
         usage: devssh [--broker SOCKET] [ssh options] HOST [COMMAND [ARGS...]]
+               devssh [--broker SOCKET] --local NAME -- COMMAND [ARGS...]
                devssh --help
 
         Connects to HOST like ssh(1), with a session of the laptop's secret-broker attached:
@@ -26,6 +27,9 @@ public enum DevSSHCommand {
                             (default: $XDG_RUNTIME_DIR/secret-broker/control.sock,
                              or $SECRET_BROKER_SOCKET)
           --ssh PATH        the ssh client to run (default: ssh on PATH)
+          --local NAME      no ssh: register a session for host NAME and run COMMAND on this
+                            machine with the session's socket and nonce (demos, benchmarks,
+                            trying a policy)
 
         All other options go to ssh, except -M -S -O -f -N -G -W -Q -V, which devssh uses itself.
 
@@ -40,6 +44,7 @@ public enum DevSSHCommand {
         var args = arguments
         var brokerSocket: String?
         var sshPath: String?
+        var localName: String?
         let environment = ProcessEnvironment.current
         while let first = args.first, first.hasPrefix("--"), first != "--" {
             args.removeFirst()
@@ -47,12 +52,26 @@ public enum DevSSHCommand {
             case "--help":
                 print(usage)
                 return 0
-            case "--broker", "--ssh":
+            case "--broker", "--ssh", "--local":
                 guard let value = args.first else { return fail(.usage("\(first) needs a value")) }
                 args.removeFirst()
-                if first == "--broker" { brokerSocket = value } else { sshPath = value }
+                switch first {
+                case "--broker": brokerSocket = value
+                case "--ssh": sshPath = value
+                default: localName = value
+                }
             default:
                 return fail(.usage("unknown option \(first)"))
+            }
+        }
+        if let localName {
+            let broker = ControlClient(socketPath: brokerSocket ?? BrokerPaths(environment: environment).controlSocket)
+            guard args.first == "--", args.count > 1 else { return fail(.usage("--local needs -- COMMAND")) }
+            do {
+                return try LocalSession(host: localName, broker: broker, environment: environment)
+                    .run(Array(args.dropFirst()))
+            } catch {
+                return fail(error)
             }
         }
         if args.isEmpty || args == ["-h"] {

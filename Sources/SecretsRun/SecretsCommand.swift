@@ -136,7 +136,7 @@ public enum SecretsCommand {
         return String(cString: resolved)
     }
 
-    static func currentUserName() -> String {
+    public static func currentUserName() -> String {
         guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return "uid-\(geteuid())" }
         return String(cString: name)
     }
