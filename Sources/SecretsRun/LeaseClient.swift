@@ -3,13 +3,13 @@ import BrokerProtocol
 import UnixHTTP
 
 /// Asks the broker for a lease over the forwarded socket, waiting out an approval if needed.
-public struct LeaseClient {
+public struct LeaseClient: Sendable {
     public let socketPath: String
     public let nonce: String?
     /// Where progress goes ("waiting for approval on the laptop…").
-    public let progress: (String) -> Void
+    public let progress: @Sendable (String) -> Void
 
-    public init(socketPath: String, nonce: String?, progress: @escaping (String) -> Void) {
+    public init(socketPath: String, nonce: String?, progress: @escaping @Sendable (String) -> Void) {
         self.socketPath = socketPath
         self.nonce = nonce
         self.progress = progress
