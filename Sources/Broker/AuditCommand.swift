@@ -32,22 +32,44 @@ enum AuditCommand {
 
     /// `TIME EVENT key=value ...` with the most useful keys first.
     static func readable(_ line: Data) -> String {
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else {
+        guard let object = try? JSONDecoder().decode([String: AuditValue].self, from: line) else {
             return String(decoding: line, as: UTF8.self)
         }
-        let time = object["time"] as? String ?? "?"
-        let event = object["event"] as? String ?? "?"
-        let order = ["session", "lease", "approval", "host", "user", "profile", "cwd", "argv", "names", "decision",
-                     "reason", "rule", "state", "message"]
-        var parts = ["\(time) \(event)"]
-        for key in order + object.keys.sorted().filter({ !order.contains($0) && $0 != "time" && $0 != "event" }) {
-            guard let value = object[key] else { continue }
-            if let list = value as? [String] {
-                parts.append("\(key)=[\(list.joined(separator: " "))]")
-            } else {
-                parts.append("\(key)=\(value)")
-            }
+        let order = ["session", "lease", "approval", "host", "user", "profile", "cwd", "argv", "requested", "names",
+                     "decision", "reason", "state", "message", "rule"]
+        var parts = ["\(object["time"]?.plain ?? "?") \(object["event"]?.plain ?? "?")"]
+        let rest = object.keys.sorted().filter { !order.contains($0) && $0 != "time" && $0 != "event" }
+        for key in order + rest {
+            if let value = object[key] { parts.append("\(key)=\(value.plain)") }
         }
         return parts.joined(separator: " ")
+    }
+}
+
+extension AuditValue: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let flag = try? container.decode(Bool.self) {
+            self = .bool(flag)
+        } else if let number = try? container.decode(Int64.self) {
+            self = .int(number)
+        } else if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let list = try? container.decode([String].self) {
+            self = .strings(list)
+        } else {
+            self = .object(try container.decode([String: AuditValue].self))
+        }
+    }
+
+    /// The value as shown by `secret-broker audit` without `--json`.
+    var plain: String {
+        switch self {
+        case .string(let text): return text
+        case .int(let number): return String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        case .strings(let list): return "[" + list.map(shellQuotedForDisplay).joined(separator: " ") + "]"
+        case .object: return json
+        }
     }
 }
