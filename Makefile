@@ -28,7 +28,7 @@ demo: release
 
 # Benchmarks; results are ratios against baselines measured in the same run.
 bench: release
-	@scripts/bench
+	@bench/run-all
 
 install: release
 	install -d $(DESTDIR)$(PREFIX)/bin

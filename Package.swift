@@ -24,14 +24,15 @@ let package = Package(
         .target(name: "Policy", dependencies: ["AgentboxCore", "YAMLDocument"]),
         .target(name: "Vaults", dependencies: ["AgentboxCore"]),
         .target(name: "BrokerProtocol", dependencies: ["AgentboxCore"]),
-        .target(name: "UnixHTTP", dependencies: ["AgentboxCore", "CMicroHTTPD", "CCurl", "CAgentboxSys"]),
-        .target(name: "BrokerControl", dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP"]),
+        .target(name: "UnixHTTP", dependencies: ["AgentboxCore", "CMicroHTTPD", "CAgentboxSys"]),
+        .target(name: "UnixHTTPClient", dependencies: ["AgentboxCore", "CAgentboxSys"]),
+        .target(name: "BrokerControl", dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTPClient"]),
         .target(
             name: "Broker",
             dependencies: ["AgentboxCore", "CAgentboxSys", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP", "BrokerControl"]),
         .target(
             name: "SecretsRun",
-            dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP", "YAMLDocument", "CAgentboxSys"]),
+            dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTPClient", "YAMLDocument", "CAgentboxSys"]),
         .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "BrokerControl", "SecretsRun"]),
 
         // Thin executables.
@@ -45,7 +46,7 @@ let package = Package(
         .testTarget(name: "YAMLDocumentTests", dependencies: ["YAMLDocument"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "TestSupport"]),
         .testTarget(name: "VaultsTests", dependencies: ["Vaults", "TestSupport"]),
-        .testTarget(name: "UnixHTTPTests", dependencies: ["UnixHTTP", "TestSupport"]),
+        .testTarget(name: "UnixHTTPTests", dependencies: ["UnixHTTP", "UnixHTTPClient", "TestSupport"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),

@@ -1,6 +1,6 @@
 import AgentboxCore
 import BrokerProtocol
-import UnixHTTP
+import UnixHTTPClient
 
 /// Why a control call failed.
 public enum ControlError: Error, CustomStringConvertible {

@@ -1,6 +1,6 @@
 import AgentboxCore
 import BrokerProtocol
-import UnixHTTP
+import UnixHTTPClient
 
 /// Asks the broker for a lease over the forwarded socket, waiting out an approval if needed.
 public struct LeaseClient: Sendable {

@@ -1,5 +1,4 @@
 import AgentboxCore
-import UnixHTTP
 
 /// Why `secrets` could not run the command; each maps to a documented exit code.
 public enum SecretsError: Error, CustomStringConvertible {

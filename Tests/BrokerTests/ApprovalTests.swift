@@ -107,7 +107,7 @@ import Testing
             _ = harness.core.endSession(created.sessionId, reason: "test")
         }.start()
         let error = #expect(throws: SecretsError.self) { try client.requestLease(harness.request()) }
-        #expect("\(error!)".contains("session ended") || "\(error!)".contains("cannot reach"))
+        #expect("\(error!)".contains("session ended") || "\(error!)".contains("cannot reach"), "\(error!)")
     }
 
     @Test func promptShowsContextAndNamesButNoValues() throws {

@@ -1,5 +1,5 @@
 import BrokerProtocol
-import UnixHTTP
+import UnixHTTPClient
 
 enum UnixHTTPClientShim {
     static func send(socket: String, nonce: String?, path: String) throws -> Int {

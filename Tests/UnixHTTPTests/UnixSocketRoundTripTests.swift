@@ -2,6 +2,7 @@ import AgentboxCore
 import Glibc
 import Testing
 @testable import UnixHTTP
+import UnixHTTPClient
 
 struct EchoHandler: HTTPHandler {
     func handle(_ request: HTTPRequest) -> HTTPResponse {
