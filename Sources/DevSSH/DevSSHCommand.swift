@@ -74,9 +74,13 @@ public enum DevSSHCommand {
                 return fail(error)
             }
         }
-        if args.isEmpty || args == ["-h"] {
+        if args == ["-h"] {
             print(usage)
-            return args.isEmpty ? ExitCode.usage.rawValue : 0
+            return 0
+        }
+        if args.isEmpty {
+            writeError(usage + "\n")
+            return ExitCode.usage.rawValue
         }
         let parsed: SSHArguments
         do {

@@ -40,9 +40,13 @@ public enum SecretsCommand {
     /// Runs the command line; returns an exit status, or does not return when COMMAND runs.
     public static func main(_ arguments: [String]) -> Int32 {
         var args = CommandLineArguments(arguments)
-        if args.flag("--help", "-h") || args.isEmpty {
+        if arguments.isEmpty {
+            writeStandardError(usage + "\n")
+            return ExitCode.usage.rawValue
+        }
+        if args.flag("--help", "-h") {
             print(usage)
-            return args.isEmpty && arguments.isEmpty ? ExitCode.usage.rawValue : 0
+            return 0
         }
         let environment = ProcessEnvironment.current
         do {
