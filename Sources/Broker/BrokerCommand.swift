@@ -94,7 +94,7 @@ public enum BrokerCommand {
             policyPath: try args.option("--policy") ?? paths.policyFile,
             controlSocket: try args.option("--socket") ?? paths.runtimeDirectory + "/control.sock",
             auditLogPath: try args.option("--audit-log") ?? paths.auditLog,
-            interactive: !args.flag("--no-prompt") && isatty(0) == 1)
+            interactive: !args.flag("--no-prompt") && ownsTerminal())
         try args.finish()
         ignoreBrokenPipeSignal()
         let log: @Sendable (String) -> Void = { writeError("secret-broker: \($0)\n") }
@@ -105,6 +105,13 @@ public enum BrokerCommand {
         log("policy \(options.policyPath); audit log \(options.auditLogPath)")
         if options.interactive { log("approval prompts appear here; also: secret-broker pending / approve ID") }
         daemon.runUntilSignalled()
+    }
+
+    /// Whether stdin is a terminal and we are its foreground job (`secret-broker serve &` is not:
+    /// reading the terminal would stop it with SIGTTIN).
+    static func ownsTerminal() -> Bool {
+        signal(SIGTTIN, SIG_IGN)
+        return isatty(0) == 1 && tcgetpgrp(0) == getpgrp()
     }
 
     // MARK: - control calls

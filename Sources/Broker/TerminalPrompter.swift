@@ -8,9 +8,13 @@ final class TerminalPrompter: ApprovalPrompter, @unchecked Sendable {
     private var queue: [ApprovalSummary] = []
     private var shown: String?
     private let decide: @Sendable (String, ApprovalChoice) -> Bool
-    private let output = FileHandle.standardError
+    private let input: FileHandle
+    private let output: FileHandle
 
-    init(decide: @escaping @Sendable (String, ApprovalChoice) -> Bool) {
+    init(input: FileHandle = .standardInput, output: FileHandle = .standardError,
+         decide: @escaping @Sendable (String, ApprovalChoice) -> Bool) {
+        self.input = input
+        self.output = output
         self.decide = decide
         let thread = Thread { [unowned self] in self.readAnswers() }
         thread.name = "approval-prompt"
@@ -53,12 +57,26 @@ final class TerminalPrompter: ApprovalPrompter, @unchecked Sendable {
     }
 
     private func readAnswers() {
-        while let line = readLine(strippingNewline: true) {
+        var pending = Data()
+        while true {
+            let chunk = input.availableData
+            if chunk.isEmpty { return }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending = Data(pending[(newline + 1)...])
+                answer(line)
+            }
+        }
+    }
+
+    private func answer(_ line: String) {
+        do {
             let answer = line.trimmingCharacters(in: .whitespaces).lowercased()
             lock.lock()
             let current = shown
             lock.unlock()
-            guard let current else { continue }
+            guard let current else { return }
             let choice: ApprovalChoice?
             switch answer {
             case "o", "once": choice = .once
@@ -69,7 +87,7 @@ final class TerminalPrompter: ApprovalPrompter, @unchecked Sendable {
             }
             guard let choice else {
                 write("Please answer o, 1, 4 or d: ")
-                continue
+                return
             }
             if !decide(current, choice) { write("secret-broker: \(current) was already decided\n") }
         }
