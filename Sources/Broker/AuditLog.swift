@@ -17,7 +17,9 @@ public final class AuditLog: @unchecked Sendable {
     deinit { close(fd) }
 
     /// Appends one event. `fields` must not contain secret values; callers pass names only.
-    public func record(_ event: String, _ fields: [String: AuditValue]) {
+    /// Returns false when the event could not be written (the caller fails closed where it matters).
+    @discardableResult
+    public func record(_ event: String, _ fields: [String: AuditValue]) -> Bool {
         var object = fields
         object["event"] = .string(event)
         object["time"] = .string(Self.timestamp())
@@ -32,11 +34,12 @@ public final class AuditLog: @unchecked Sendable {
             if written < 0 {
                 if errno == EINTR { continue }
                 FileHandle.standardError.write(Data("secret-broker: cannot write audit log \(path): \(String(cString: strerror(errno)))\n".utf8))
-                return
+                return false
             }
             offset += written
         }
         bytes.removeAll()
+        return true
     }
 
     static func timestamp() -> String {

@@ -94,7 +94,19 @@ public final class BrokerCore: @unchecked Sendable {
         }
     }
 
-    func renew(_ id: String, session: Session) -> LeaseStatus? {
+    /// Extends an active lease by its ttl, if the policy in force would grant it again without a
+    /// prompt; otherwise the lease is left to expire and the reason is returned.
+    func renew(_ id: String, session: Session) -> Result<LeaseStatus, RenewalRefused>? {
+        guard let lease = state.withLock({ state.leases[id] }), lease.sessionId == session.id else { return nil }
+        if let refusal = leaseService.renewalRefusal(lease) {
+            audit.record("renew", ["lease": .string(id), "session": .string(session.id), "result": "refused",
+                                   "message": .string(refusal)])
+            return .failure(RenewalRefused(message: refusal))
+        }
+        return renewGranted(id, session: session).map { .success($0) }
+    }
+
+    private func renewGranted(_ id: String, session: Session) -> LeaseStatus? {
         let status: LeaseStatus? = state.withLock {
             guard let lease = state.leases[id], lease.sessionId == session.id else { return nil }
             if lease.state == .active {
@@ -190,6 +202,10 @@ public final class BrokerCore: @unchecked Sendable {
 
 private func processExists(_ pid: Int32) -> Bool {
     kill(pid, 0) == 0 || errno == EPERM
+}
+
+struct RenewalRefused: Error {
+    let message: String
 }
 
 /// A set-once flag.

@@ -13,7 +13,9 @@ struct ControlAPI: HTTPHandler {
         switch (request.method, parts) {
         case ("POST", ["v1", "sessions"]):
             do {
-                let registration = try WireJSON.decode(SessionRegistration.self, from: request.body)
+                var registration = try WireJSON.decode(SessionRegistration.self, from: request.body)
+                // The session lives as long as the process that registered it, as the kernel reports it.
+                if request.peer.pid > 0 { registration.ownerPid = request.peer.pid }
                 return ok(try core.registerSession(registration))
             } catch {
                 return errorResponse(400, "bad-request", "cannot register session: \(error)")

@@ -194,15 +194,38 @@ final class LeaseService: @unchecked Sendable {
         guard sessionAlive else {
             return deny(context, code: "session-ended", message: "denied: the SSH session ended")
         }
-        audit.record("grant", fields(context, ["lease": .string(record.id), "names": .strings(terms.secretNames),
+        let audited = audit.record("grant", fields(context, ["lease": .string(record.id), "names": .strings(terms.secretNames),
                                                "expiresAt": .int(record.expiresAt), "approval": .string(approval),
                                                "rule": .string(terms.rule)]))
+        guard audited else {
+            state.withLock {
+                record.state = .revoked
+                state.changed()
+            }
+            return errorResponse(503, "audit-unavailable", "denied: the broker cannot write its audit log")
+        }
         let grant = LeaseGrant(
             leaseId: record.id, profile: terms.profile, expiresAt: record.expiresAt, ttlSeconds: terms.ttlSeconds,
-            renewable: true, environment: environment, proxies: [], onDisconnect: terms.onDisconnect)
+            renewable: isRenewable(context, terms), environment: environment, proxies: [], onDisconnect: terms.onDisconnect)
         var body = WireJSON.encode(grant)
         defer { body.withUnsafeMutableBytes { ab_secure_zero($0.baseAddress, $0.count) } }
         return HTTPResponse(status: 200, body: body)
+    }
+
+    /// A lease renews only while a fresh identical request would be granted without a prompt.
+    func isRenewable(_ context: LeaseContext, _ terms: GrantTerms) -> Bool {
+        !terms.requireApproval || coveringApproval(context, terms) != nil
+    }
+
+    /// Re-decides a lease's request under the policy in force, for renewal: nil when it would
+    /// still be granted without a new approval, else the reason.
+    func renewalRefusal(_ lease: LeaseRecord) -> String? {
+        switch policy.current.decide(lease.context) {
+        case .deny(_, let message): return message
+        case .grant(let terms):
+            if terms.secretNames != lease.terms.secretNames { return "denied: the policy for this lease has changed" }
+            return isRenewable(lease.context, terms) ? nil : "denied: renewing this lease needs a new approval on the laptop"
+        }
     }
 
     private func deny(_ context: LeaseContext, code: String, message: String) -> HTTPResponse {

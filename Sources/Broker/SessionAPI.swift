@@ -33,7 +33,11 @@ struct SessionAPI: HTTPHandler {
             let timeout = min(max(Int64(request.query["timeout"] ?? "") ?? 25, 1), 300)
             return statusResponse(core.watch(p[2], session: session, timeout: timeout), p[2])
         case ("POST", 4, let p) where p[1] == "leases" && p[3] == "renew":
-            return statusResponse(core.renew(p[2], session: session), p[2])
+            switch core.renew(p[2], session: session) {
+            case .success(let status)?: return statusResponse(status, p[2])
+            case .failure(let refusal)?: return errorResponse(403, "renewal-refused", refusal.message)
+            case nil: return statusResponse(nil, p[2])
+            }
         case ("POST", 4, let p) where p[1] == "leases" && p[3] == "release":
             return statusResponse(core.end(p[2], as: .released, session: session), p[2])
         default:

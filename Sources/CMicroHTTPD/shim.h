@@ -15,6 +15,7 @@ static inline struct MHD_Daemon *ab_mhd_start_on_socket(int listen_fd, MHD_Acces
                             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
                             MHD_OPTION_END);
 }
 

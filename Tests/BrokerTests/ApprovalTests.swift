@@ -134,3 +134,37 @@ enum UnixHTTPProbe {
         return response
     }
 }
+
+@Suite struct RenewalTests {
+    @Test func leaseApprovedOnceCannotBeRenewedWithoutANewApproval() throws {
+        let harness = try BrokerHarness(policyBody: BrokerHarness.policy(approval: true, timeout: "30s"))
+        let (_, client) = try harness.session()
+        Thread {
+            for _ in 0..<200 {
+                if let pending = harness.core.leaseService.pendingSummaries().first {
+                    _ = harness.core.leaseService.decide(approvalId: pending.approvalId, choice: .once)
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }.start()
+        let grant = try client.requestLease(harness.request())
+        #expect(grant.renewable == false)
+        let error = #expect(throws: SecretsError.self) { try client.renew(grant.leaseId) }
+        #expect("\(error!)".contains("needs a new approval"))
+    }
+
+    @Test func renewalFollowsThePolicyInForce() throws {
+        let harness = try BrokerHarness(policyBody: BrokerHarness.policy())
+        let (_, client) = try harness.session()
+        let grant = try client.requestLease(harness.request())
+        #expect(grant.renewable)
+        #expect(try client.renew(grant.leaseId).state == .active)
+        let stricter = try BrokerHarness(policyBody: { vault in
+            BrokerHarness.policy()(vault).replacingOccurrences(of: "\"npm test\", ", with: "")
+        })
+        harness.core.replacePolicy(stricter.core.policy.current)
+        let error = #expect(throws: SecretsError.self) { try client.renew(grant.leaseId) }
+        #expect("\(error!)".contains("allowedCommands"))
+    }
+}
