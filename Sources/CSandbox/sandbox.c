@@ -235,7 +235,9 @@ static int apply_mount(int root, const ab_mount_op *op) {
     case AB_OP_FILESYSTEM: {
         int target = make_path(root, op->target, 0, 0755);
         if (target < 0) return -1;
-        int result = mount_filesystem(op->fstype, op->options, mount_attributes(op->flags), target);
+        unsigned attributes = mount_attributes(op->flags);
+        if (strcmp(op->fstype, "devpts") == 0) attributes &= ~MOUNT_ATTR_NODEV;  // ptmx and the ptys live there
+        int result = mount_filesystem(op->fstype, op->options, attributes, target);
         int saved = errno;
         close(target);
         errno = saved;
@@ -262,6 +264,7 @@ static int apply_mount(int root, const ab_mount_op *op) {
         struct mount_attr attr;
         memset(&attr, 0, sizeof(attr));
         attr.attr_set = mount_attributes(op->flags);
+        if (S_ISCHR(info.st_mode)) attr.attr_set &= ~MOUNT_ATTR_NODEV;  // a bound device (/dev/null) must work
         attr.propagation = MS_PRIVATE;
         if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
             int saved = errno;
