@@ -58,9 +58,10 @@ final class SessionSupervisor: @unchecked Sendable {
 
     /// Ends the session at `expiresAt` (seconds since the epoch) even if the broker is silent.
     func endAtExpiry(_ expiresAt: Int64) {
-        let now = Int64(time(nil))
-        let delay = max(0, expiresAt - now)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(delay))) { [weak self] in
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let delay = max(0, Double(expiresAt) - (Double(now.tv_sec) + Double(now.tv_nsec) / 1e9))
+        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
             self?.end(.expired)
         }
     }
