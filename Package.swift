@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "secret-broker", targets: ["secret-broker"]),
         .executable(name: "devssh", targets: ["devssh"]),
         .executable(name: "secrets", targets: ["secrets"]),
+        .executable(name: "agentbox", targets: ["agentbox"]),
     ],
     targets: [
         // Debian's C libraries, wrapped as system library targets.
@@ -15,8 +16,14 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        // Our own small C target: syscalls that are unsafe or awkward from Swift.
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        .systemLibrary(name: "CCap", pkgConfig: "libcap", providers: [.apt(["libcap-dev"])]),
+        // Our own small C targets: syscalls that are unsafe or awkward from Swift.
         .target(name: "CAgentboxSys"),
+        // The sandbox's namespace, mount, privilege, seccomp and exec path (runs in forked children).
+        .target(
+            name: "CSandbox", dependencies: ["CAgentboxSys", "CSeccomp", "CCap"],
+            linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]),
 
         // Libraries.
         .target(name: "AgentboxCore", dependencies: ["CAgentboxSys", "CCrypto"]),
@@ -33,12 +40,16 @@ let package = Package(
         .target(
             name: "SecretsRun",
             dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTPClient", "YAMLDocument", "CAgentboxSys"]),
+            dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP", "YAMLDocument", "CAgentboxSys"]),
+        .target(name: "Sandbox", dependencies: ["AgentboxCore", "CAgentboxSys", "CSandbox"]),
+        .target(name: "Agentbox", dependencies: ["AgentboxCore", "BrokerProtocol", "SecretsRun", "Sandbox"]),
         .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "BrokerControl", "SecretsRun"]),
 
         // Thin executables.
         .executableTarget(name: "secret-broker", dependencies: ["Broker"]),
         .executableTarget(name: "devssh", dependencies: ["DevSSH"]),
         .executableTarget(name: "secrets", dependencies: ["SecretsRun"]),
+        .executableTarget(name: "agentbox", dependencies: ["Agentbox"]),
 
         // Test support and tests.
         .target(name: "TestSupport", dependencies: ["AgentboxCore"], path: "Tests/TestSupport"),
@@ -50,6 +61,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Broker", "SecretsRun", "DevSSH", "TestSupport"]),
     ]
 )

@@ -1,0 +1,338 @@
+import AgentboxCore
+import BrokerProtocol
+import Sandbox
+import SecretsRun
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("unsupported platform")
+#endif
+
+/// The `agentbox` command line: `start`, `sandbox`, `list`, `stop`, `doctor`.
+public enum AgentboxCommand {
+    /// The box cannot give the protection asked for, or the request would expose too much.
+    public static let refusedExitCode: Int32 = 78
+
+    public static let usage = """
+        usage: agentbox start PROFILE [--workdir DIR] [--network host|proxy-only|none] [--run-as USER]
+                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan] -- COMMAND [ARGS...]
+               agentbox sandbox [--workdir DIR] [--network ...] [--run-as USER] [--seccomp-profile FILE]
+                              [--print-plan] -- COMMAND [ARGS...]
+               agentbox list
+               agentbox stop ID
+               agentbox doctor
+               agentbox COMMAND --help
+
+        start    asks the laptop's broker for an agent lease on PROFILE (an `agent: true` profile),
+                 runs COMMAND in a sandbox with the lease's environment, and ends every process of
+                 the session when the lease expires or is revoked, or on `agentbox stop`.
+        sandbox  runs COMMAND in the same sandbox without a lease (no secrets), to check a box.
+        list     live sessions: id, profile, command, lease expiry, supervisor pid.
+        stop     ends a session: SIGTERM to all its processes, a grace period, then SIGKILL.
+        doctor   what this kernel offers (user namespaces, hidepid, seccomp, cgroups) and what
+                 agentbox would do.
+
+        Exit status: COMMAND's own status once it runs (128+N when killed by signal N, e.g. 143
+        after stop or lease end); 64 usage error; 69 broker unreachable; 70 broker answer refused;
+        71 a sandbox step failed; 77 denied; 78 refused: the box cannot provide a protection asked
+        for, or the working directory would expose too much; 126 COMMAND not executable;
+        127 COMMAND not found; 1 stop/list: no such session.
+        """
+
+    public static func main(_ arguments: [String]) -> Int32 {
+        var args = CommandLineArguments(arguments)
+        guard let command = args.operand() else {
+            if args.flag("--help", "-h") {
+                print(usage)
+                return 0
+            }
+            writeStandardError("agentbox: missing command\n\(usage)\n")
+            return ExitCode.usage.rawValue
+        }
+        if args.flag("--help", "-h") {
+            print(usage)
+            return 0
+        }
+        let environment = ProcessEnvironment.current
+        do {
+            switch command {
+            case "start": return try start(&args, environment: environment, lease: true)
+            case "sandbox": return try start(&args, environment: environment, lease: false)
+            case "list": return try list(&args, environment: environment)
+            case "stop": return try stop(&args, environment: environment)
+            case "doctor": return try doctor(&args)
+            case "help": print(usage); return 0
+            default: throw AgentboxError.usage("unknown command \(command)")
+            }
+        } catch let error as AgentboxError {
+            report(error)
+            return error.exitCode
+        } catch let error as UsageError {
+            report(.usage(error.message))
+            return ExitCode.usage.rawValue
+        } catch let error as SecretsError {
+            report(.lease(error))
+            return error.exitCode
+        } catch let error as SandboxError {
+            report(.sandbox(error))
+            return AgentboxError.sandbox(error).exitCode
+        } catch {
+            writeStandardError("agentbox: \(error)\n")
+            return ExitCode.software.rawValue
+        }
+    }
+
+    private static func report(_ error: AgentboxError) {
+        var text = "agentbox: \(error)\n"
+        if case .usage = error { text += "Run 'agentbox --help' for usage.\n" }
+        writeStandardError(text)
+    }
+
+    // MARK: start / sandbox
+
+    static func start(_ args: inout CommandLineArguments, environment: [String: String], lease: Bool) throws -> Int32 {
+        let command = try args.command()
+        let profile = lease ? try args.requiredOperand("PROFILE") : "(no lease)"
+        let workdirOption = try args.option("--workdir")
+        let networkText = try args.option("--network") ?? "proxy-only"
+        let runAs = try args.option("--run-as")
+        let graceText = try args.option("--grace") ?? "2"
+        let seccompOption = try args.option("--seccomp-profile")
+        let printPlan = args.flag("--print-plan")
+        let quiet = args.flag("--quiet", "-q")
+        try args.finish()
+        guard let network = SandboxNetwork(rawValue: networkText) else {
+            throw AgentboxError.usage("--network must be host, proxy-only or none, not \(networkText)")
+        }
+        guard let graceSeconds = Double(graceText), graceSeconds >= 0, graceSeconds <= 60 else {
+            throw AgentboxError.usage("--grace takes 0 to 60 seconds")
+        }
+        let workdir = try resolvedDirectory(workdirOption ?? ".")
+        let seccomp = try loadSeccompProfile(seccompOption, environment: environment)
+        let identity = try identity(runAs: runAs)
+        let locations = StandardLocations(environment: environment)
+        let progress: (String) -> Void = { message in if !quiet { writeStandardError("agentbox: \(message)\n") } }
+
+        if printPlan {
+            let plan = try SandboxPlanner.plan(
+                SandboxRequest(
+                    workdir: workdir, network: network, identity: identity, sessionDirectory: "SESSION/home",
+                    newRoot: "SESSION/root", userHome: locations.home, argv: command,
+                    environment: baseEnvironment(granted: []), seccomp: seccomp), kind: hostFileKind)
+            print(plan)
+            if lease { print("lease: the environment of the granted lease is added at start") }
+            return 0
+        }
+
+        // The lease first: nothing is built for a request the laptop refuses.
+        var grant: LeaseGrant?
+        var client: LeaseClient?
+        var granted: [EnvironmentVariable] = []
+        if lease {
+            let leaseClient = LeaseClient(
+                socketPath: RemoteRuntimeDirectory.socketPath(environment: environment),
+                nonce: environment[RemoteRuntimeDirectory.nonceEnvironmentName], progress: progress)
+            let request = LeaseRequest(profile: profile, cwd: workdir, argv: command, requestedNames: [],
+                                       remoteUser: SecretsCommand.currentUserName(), agent: true)
+            let answer = try leaseClient.requestLease(request)
+            granted = try ExecEnvironment.granted(from: answer)
+            grant = answer
+            client = leaseClient
+        }
+        func releaseLease() {
+            if let grant, let client { _ = try? client.release(grant.leaseId) }
+        }
+
+        let store = SessionStore(environment: environment)
+        let id = Crypto.randomToken(byteCount: 6)
+        let paths: (home: String, root: String)
+        do {
+            try prepareGitDirectory(workdir)
+            paths = try store.create(id)
+            if case .account(_, let uid, let gid) = identity {
+                guard chown(paths.home, uid, gid) == 0 else { throw SystemError("chown \(paths.home)") }
+            }
+        } catch {
+            releaseLease()
+            throw AgentboxError.system("cannot prepare the session: \(error)")
+        }
+        var environmentValues = baseEnvironment(granted: granted)
+        environmentValues.append((name: "AGENTBOX_SESSION_ID", value: Array(id.utf8)))
+        let outcome: Int32
+        do {
+            let plan = try SandboxPlanner.plan(
+                SandboxRequest(
+                    workdir: workdir, network: network, identity: identity, sessionDirectory: paths.home,
+                    newRoot: paths.root, userHome: locations.home, argv: command, environment: environmentValues,
+                    seccomp: seccomp), kind: hostFileKind)
+            for index in environmentValues.indices { environmentValues[index].value.withUnsafeMutableBytes { ab_zero($0) } }
+            granted.removeAll()
+            if let refusal = HostFeatures.detect().refusal(for: plan) { throw refusal }
+            SandboxLauncher.becomeSubreaper()
+            let process = try SandboxLauncher.spawn(plan)
+            let supervisor = SessionSupervisor(process: process, grace: .milliseconds(Int(graceSeconds * 1000)))
+            supervisor.handleSignals()
+            try? store.write(SessionRecord(
+                id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
+                leaseId: grant?.leaseId ?? "", supervisorPid: getpid(), workdir: workdir))
+            if let grant, let client {
+                supervisor.endAtExpiry(grant.expiresAt)
+                supervisor.watchLease(client: client, leaseId: grant.leaseId, onDisconnect: grant.onDisconnect,
+                                      expiresAt: grant.expiresAt)
+            }
+            progress("session \(id) started (pid \(process.pid))")
+            outcome = process.wait()
+            progress("session \(id) ended (\(supervisor.endReason.rawValue)), status \(outcome)")
+        } catch {
+            store.remove(id)
+            releaseLease()
+            throw error
+        }
+        store.remove(id)
+        releaseLease()
+        return outcome
+    }
+
+    /// The agent's environment: a minimal base from ours plus the lease's grant; never the
+    /// session nonce or the broker socket.
+    static func baseEnvironment(granted: [EnvironmentVariable]) -> [(name: String, value: [UInt8])] {
+        var inherited: [[UInt8]] = []
+        for (name, value) in ProcessEnvironment.current where ["PATH", "TERM", "LANG", "TZ"].contains(name) || name.hasPrefix("LC_") {
+            inherited.append(Array("\(name)=\(value)".utf8))
+        }
+        if !inherited.contains(where: { $0.starts(with: Array("PATH=".utf8)) }) {
+            inherited.append(Array("PATH=/usr/local/bin:/usr/bin:/bin".utf8))
+        }
+        return ExecEnvironment.build(inherited: inherited, granted: granted, pristine: true).map { ($0.name, $0.value) }
+    }
+
+    /// Git creates `.git/hooks` itself; made here when missing so it can be bound read-only.
+    static func prepareGitDirectory(_ workdir: String) throws(SystemError) {
+        guard hostFileKind(workdir + "/.git") == .directory else { return }
+        if hostFileKind(workdir + "/.git/hooks") == .missing {
+            try valueOrErrno("mkdir \(workdir)/.git/hooks") { mkdir(workdir + "/.git/hooks", 0o755) }
+        }
+    }
+
+    static func identity(runAs: String?) throws(AgentboxError) -> SandboxIdentity {
+        if let runAs {
+            guard geteuid() == 0 else { throw .usage("--run-as needs agentbox to run as root") }
+            guard let entry = getpwnam(runAs) else { throw .config("no such account \(runAs) for --run-as") }
+            guard entry.pointee.pw_uid != 0 else { throw .config("--run-as must name an unprivileged account") }
+            return .account(name: runAs, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
+        }
+        return .userNamespace(insideUID: getuid(), outsideUID: getuid(), insideGID: getgid(), outsideGID: getgid())
+    }
+
+    static func resolvedDirectory(_ path: String) throws(AgentboxError) -> String {
+        guard let resolved = realpath(path, nil) else { throw .usage("cannot resolve the working directory \(path)") }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// `--seccomp-profile`, `$AGENTBOX_SECCOMP_PROFILE`, then the installed and source-tree copies
+    /// of `sandbox/seccomp-default.txt`. Without one, agentbox refuses to start.
+    static func loadSeccompProfile(_ option: String?, environment: [String: String]) throws(AgentboxError) -> [SeccompRule] {
+        var candidates: [String] = []
+        if let option { candidates = [option] } else if let path = environment["AGENTBOX_SECCOMP_PROFILE"] {
+            candidates = [path]
+        } else {
+            let exe = executableDirectory()
+            candidates = [exe + "/../share/agentbox/seccomp-default.txt", "/usr/local/share/agentbox/seccomp-default.txt",
+                          "/usr/share/agentbox/seccomp-default.txt"]
+        }
+        for path in candidates {
+            guard let bytes = try? FileBytes.read(path) else { continue }
+            do {
+                return try SeccompProfile.parse(String(decoding: bytes, as: UTF8.self), fileName: path)
+            } catch {
+                throw .config("\(error)")
+            }
+        }
+        throw .sandbox(.missingProtection(protection: "seccomp", reason: "no seccomp profile found (tried \(candidates.joined(separator: ", ")))"))
+    }
+
+    static func executableDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { return "." }
+        return FileSafety.parent(of: String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    // MARK: list / stop
+
+    static func list(_ args: inout CommandLineArguments, environment: [String: String]) throws -> Int32 {
+        try args.finish()
+        let records = SessionStore(environment: environment).all()
+        print("ID            PROFILE           EXPIRES               PID      COMMAND")
+        for record in records {
+            let alive = kill(record.supervisorPid, 0) == 0
+            let expiry = record.leaseExpiry == 0 ? "-" : formatTime(record.leaseExpiry)
+            print("\(pad(record.id, 13)) \(pad(record.profile, 17)) \(pad(expiry, 21)) \(pad(String(record.supervisorPid), 8)) \(record.command.joined(separator: " "))\(alive ? "" : "  (stale)")")
+        }
+        return 0
+    }
+
+    static func stop(_ args: inout CommandLineArguments, environment: [String: String]) throws -> Int32 {
+        let id = try args.requiredOperand("ID")
+        try args.finish()
+        let store = SessionStore(environment: environment)
+        guard let record = store.read(id), kill(record.supervisorPid, 0) == 0 else { throw AgentboxError.noSuchSession(id) }
+        guard kill(record.supervisorPid, SIGTERM) == 0 else { throw AgentboxError.system("cannot signal \(record.supervisorPid): \(SystemError("kill"))") }
+        // The supervisor removes the record at teardown.
+        for _ in 0..<1000 {
+            if store.read(id) == nil { return 0 }
+            usleep(10_000)
+        }
+        throw AgentboxError.system("session \(id) did not end within 10 s")
+    }
+
+    // MARK: doctor
+
+    static func doctor(_ args: inout CommandLineArguments) throws -> Int32 {
+        try args.finish()
+        let features = HostFeatures.detect()
+        let userNS = (features.maxUserNamespaces ?? 0) > 0 && (features.isRoot || features.unprivilegedUserNamespaceClone != 0)
+        print("user namespaces:       \(userNS ? "available" : "NOT available")")
+        print("max_user_namespaces:   \(features.maxUserNamespaces.map(String.init) ?? "unreadable")")
+        if let clone = features.unprivilegedUserNamespaceClone { print("unprivileged_userns_clone: \(clone)") }
+        print("host /proc hidepid:    \(features.hostProcHidepid ? "invisible" : "off (the sandbox mounts its own /proc with hidepid=invisible)")")
+        print("seccomp:               \(features.seccomp ? "available (\(String(cString: ab_native_arch())))" : "NOT available")")
+        print("cgroup version:        \(features.cgroupVersion.map { "v\($0)" } ?? "none") (not used yet)")
+        print("running as:            \(features.isRoot ? "root: --run-as USER runs the agent as that account; without it, a user namespace" : "uid \(getuid()): rootless, user namespace")")
+        if !userNS {
+            print("agentbox would:        refuse to start (user namespaces are disabled)")
+        } else if !features.seccomp {
+            print("agentbox would:        refuse to start (no seccomp)")
+        } else {
+            print("agentbox would:        user+pid+mount+ipc+uts(+net) namespaces, /proc hidepid=invisible, read-only system dirs, 0700 session home, no capabilities, no_new_privs, seccomp")
+        }
+        return userNS && features.seccomp ? 0 : refusedExitCode
+    }
+
+    private static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    private static func formatTime(_ seconds: Int64) -> String {
+        var value = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&value, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(cString: buffer)
+    }
+}
+
+func writeStandardError(_ text: String) {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
+        if written <= 0 { if errno == EINTR { continue } else { return } }
+        offset += written
+    }
+}

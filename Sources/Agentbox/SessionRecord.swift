@@ -1,0 +1,142 @@
+import AgentboxCore
+import SecretsRun
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("unsupported platform")
+#endif
+
+/// One live session as `agentbox list` shows it, stored as `key=value` lines in
+/// `RUNTIME/sessions/ID/record` (RUNTIME is `/run/user/UID/agentbox` or `~/.agentbox/run`, 0700).
+public struct SessionRecord: Equatable, Sendable {
+    public var id: String
+    public var profile: String
+    public var command: [String]
+    /// Seconds since the epoch; 0 when the session has no lease.
+    public var leaseExpiry: Int64
+    public var leaseId: String
+    public var supervisorPid: Int32
+    public var workdir: String
+
+    public init(id: String, profile: String, command: [String], leaseExpiry: Int64, leaseId: String,
+                supervisorPid: Int32, workdir: String) {
+        self.id = id
+        self.profile = profile
+        self.command = command
+        self.leaseExpiry = leaseExpiry
+        self.leaseId = leaseId
+        self.supervisorPid = supervisorPid
+        self.workdir = workdir
+    }
+
+    public var text: String {
+        let fields: [(String, String)] = [
+            ("id", id), ("profile", profile), ("command", command.joined(separator: " ")),
+            ("leaseExpiry", String(leaseExpiry)), ("leaseId", leaseId), ("supervisorPid", String(supervisorPid)),
+            ("workdir", workdir),
+        ]
+        return fields.map { "\($0.0)=\($0.1.filter { $0 != "\n" })" }.joined(separator: "\n") + "\n"
+    }
+
+    public static func parse(_ text: String) -> SessionRecord? {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        guard let id = values["id"], let pidText = values["supervisorPid"], let pid = Int32(pidText) else { return nil }
+        return SessionRecord(
+            id: id, profile: values["profile"] ?? "", command: (values["command"] ?? "").split(separator: " ").map(String.init),
+            leaseExpiry: Int64(values["leaseExpiry"] ?? "") ?? 0, leaseId: values["leaseId"] ?? "", supervisorPid: pid,
+            workdir: values["workdir"] ?? "")
+    }
+}
+
+/// The per-user directory of session records and session directories.
+public struct SessionStore {
+    public let directory: String
+
+    public init(environment: [String: String]) {
+        directory = RemoteRuntimeDirectory.path(environment: environment) + "/sessions"
+    }
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public func sessionDirectory(_ id: String) -> String { directory + "/" + id }
+
+    /// Creates `sessions/ID` (0700) with `home` (0700: the agent's $HOME and /tmp) and `root`
+    /// (the new root's mount point).
+    public func create(_ id: String) throws(SystemError) -> (home: String, root: String) {
+        try FileSafety.makePrivateDirectory(directory)
+        let session = sessionDirectory(id)
+        try valueOrErrno("mkdir \(session)") { mkdir(session, 0o700) }
+        try valueOrErrno("mkdir \(session)/home") { mkdir(session + "/home", 0o700) }
+        try valueOrErrno("mkdir \(session)/root") { mkdir(session + "/root", 0o700) }
+        return (session + "/home", session + "/root")
+    }
+
+    public func write(_ record: SessionRecord) throws(SystemError) {
+        let path = sessionDirectory(record.id) + "/record"
+        let fd = try valueOrErrno("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        defer { close(fd) }
+        let bytes = Array(record.text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    }
+
+    public func read(_ id: String) -> SessionRecord? {
+        guard !id.contains("/"), !id.hasPrefix(".") else { return nil }
+        guard let bytes = try? FileBytes.read(sessionDirectory(id) + "/record") else { return nil }
+        return SessionRecord.parse(String(decoding: bytes, as: UTF8.self))
+    }
+
+    public func all() -> [SessionRecord] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var result: [SessionRecord] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name.hasPrefix(".") { continue }
+            if let record = read(name) { result.append(record) }
+        }
+        return result.sorted { $0.id < $1.id }
+    }
+
+    /// Removes the session directory and everything in it, never following a symbolic link.
+    public func remove(_ id: String) {
+        removeTree(sessionDirectory(id))
+    }
+}
+
+/// Removes `path` recursively with `unlinkat`, never following symbolic links.
+func removeTree(_ path: String) {
+    let parent = FileSafety.parent(of: path)
+    let name = String(path[path.index(after: path.lastIndex(of: "/")!)...])
+    let parentFD = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard parentFD >= 0 else { return }
+    defer { close(parentFD) }
+    removeEntry(parentFD, name)
+}
+
+private func removeEntry(_ parentFD: Int32, _ name: String) {
+    if unlinkat(parentFD, name, 0) == 0 { return }
+    guard errno == EISDIR || errno == EPERM else { return }
+    let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    if let dir = fdopendir(fd) {
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let child = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if child != "." && child != ".." { names.append(child) }
+        }
+        for child in names { removeEntry(fd, child) }
+        closedir(dir)
+    } else {
+        close(fd)
+    }
+    unlinkat(parentFD, name, AT_REMOVEDIR)
+}

@@ -1,0 +1,603 @@
+#define _GNU_SOURCE
+#include "CSandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include "CAgentboxSys.h"
+
+// The order of the checklist, for a reviewer:
+//   outer (forked from the supervisor): signals reset -> user namespace + id maps -> other
+//     namespaces (pid, mount, ipc, uts, net) -> fork init -> wait for it, exit with its status
+//   init (pid 1): mounts (private, new root, ordered plan, pivot_root, root read-only) ->
+//     hostname -> loopback -> setsid -> close fds -> bounding set -> switch user -> capabilities
+//     -> no_new_privs -> seccomp -> fork agent -> reap until the agent exits
+//   agent: setsid -> chdir -> execve
+
+static const char *const step_names[AB_STEP_COUNT] = {
+    [AB_STEP_STARTED] = "start",
+    [AB_STEP_SIGNALS] = "reset signals",
+    [AB_STEP_USER_NAMESPACE] = "user namespace (unshare CLONE_NEWUSER)",
+    [AB_STEP_SETGROUPS_DENY] = "user namespace: setgroups deny",
+    [AB_STEP_UID_MAP] = "user namespace: uid_map",
+    [AB_STEP_GID_MAP] = "user namespace: gid_map",
+    [AB_STEP_NAMESPACES] = "pid/mount/ipc/uts/net namespaces (unshare)",
+    [AB_STEP_FORK_INIT] = "fork the sandbox init",
+    [AB_STEP_MOUNT_PRIVATE] = "make every mount private",
+    [AB_STEP_NEW_ROOT] = "tmpfs for the new root",
+    [AB_STEP_MOUNT_OP] = "mount operation",
+    [AB_STEP_PIVOT_ROOT] = "pivot_root",
+    [AB_STEP_ROOT_READONLY] = "make the new root read-only",
+    [AB_STEP_HOSTNAME] = "sethostname",
+    [AB_STEP_LOOPBACK] = "bring up loopback",
+    [AB_STEP_SETSID] = "setsid",
+    [AB_STEP_CLOSE_FDS] = "close inherited descriptors",
+    [AB_STEP_DROP_BOUNDING] = "drop the capability bounding set",
+    [AB_STEP_SWITCH_USER] = "switch to the runAs account",
+    [AB_STEP_DROP_CAPABILITIES] = "drop all capabilities",
+    [AB_STEP_NO_NEW_PRIVS] = "PR_SET_NO_NEW_PRIVS",
+    [AB_STEP_SECCOMP] = "load the seccomp filter",
+    [AB_STEP_FORK_AGENT] = "fork the agent",
+    [AB_STEP_CHDIR] = "chdir to the working directory",
+    [AB_STEP_EXEC] = "execve the command",
+};
+
+const char *ab_sandbox_step_name(int step) {
+    if (step < 0 || step >= AB_STEP_COUNT || step_names[step] == NULL) return "unknown step";
+    return step_names[step];
+}
+
+// ---- reporting -------------------------------------------------------------------------------
+
+static int report_fd = -1;
+
+static void report(int step, int error, int detail) {
+    ab_sandbox_report record = {step, error, detail};
+    ssize_t ignored = write(report_fd, &record, sizeof(record));
+    (void)ignored;
+}
+
+/// Reports a failed step with the current errno and exits; the only way a step fails.
+static _Noreturn void fail(int step, int detail) {
+    report(step, errno ? errno : EINVAL, detail);
+    _exit(125);
+}
+
+#define CHECK(step, detail, expression) \
+    do { \
+        if ((expression) < 0) fail((step), (detail)); \
+    } while (0)
+
+// ---- small helpers ---------------------------------------------------------------------------
+
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t length = strlen(text);
+    ssize_t written = write(fd, text, length);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return written == (ssize_t)length ? 0 : -1;
+}
+
+static int open_beneath(int root, const char *path, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof(how));
+    how.flags = (uint64_t)(flags | O_CLOEXEC | O_NOFOLLOW);
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | (root == AT_FDCWD ? 0 : RESOLVE_IN_ROOT);
+    while (*path == '/' && root != AT_FDCWD) path++;
+    if (*path == '\0') path = ".";
+    return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+/// Opens (creating when missing) every component of `path` under `root` without following a
+/// symbolic link, and returns an O_PATH descriptor of the last, which must be a directory, or
+/// a non-directory when `file` is set. Existing files are never opened for writing.
+static int make_path(int root, const char *path, int file, mode_t mode) {
+    char copy[4096];
+    if (strlen(path) >= sizeof(copy)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(copy, path);
+    int dir = dup(root);
+    if (dir < 0) return -1;
+    char *save = NULL;
+    char *component = strtok_r(copy, "/", &save);
+    while (component != NULL) {
+        char *next = strtok_r(NULL, "/", &save);
+        int last_is_file = next == NULL && file;
+        int child = openat(dir, component, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (child < 0 && errno == ENOENT) {
+            if (last_is_file) {
+                int fd = openat(dir, component, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                if (fd >= 0) close(fd);
+            } else {
+                mkdirat(dir, component, next == NULL ? mode : 0755);
+            }
+            child = openat(dir, component, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        }
+        close(dir);
+        if (child < 0) return -1;
+        struct stat info;
+        if (fstat(child, &info) != 0) {
+            close(child);
+            return -1;
+        }
+        if (S_ISLNK(info.st_mode) || (last_is_file ? S_ISDIR(info.st_mode) : !S_ISDIR(info.st_mode))) {
+            close(child);
+            errno = S_ISLNK(info.st_mode) ? ELOOP : (last_is_file ? EISDIR : ENOTDIR);
+            return -1;
+        }
+        dir = child;
+        component = next;
+    }
+    return dir;
+}
+
+/// fsopen + fsconfig for each "key=value" or "flag" option + fsmount, attached at `target_fd`.
+static int mount_filesystem(const char *fstype, const char *options, unsigned attributes, int target_fd) {
+    int fs = fsopen(fstype, FSOPEN_CLOEXEC);
+    if (fs < 0) return -1;
+    char copy[1024];
+    snprintf(copy, sizeof(copy), "%s", options ? options : "");
+    char *save = NULL;
+    for (char *option = strtok_r(copy, ",", &save); option; option = strtok_r(NULL, ",", &save)) {
+        char *equals = strchr(option, '=');
+        int result;
+        if (equals) {
+            *equals = '\0';
+            result = fsconfig(fs, FSCONFIG_SET_STRING, option, equals + 1, 0);
+        } else {
+            result = fsconfig(fs, FSCONFIG_SET_FLAG, option, NULL, 0);
+        }
+        if (result < 0) {
+            int saved = errno;
+            close(fs);
+            errno = saved;
+            return -1;
+        }
+    }
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        int saved = errno;
+        close(fs);
+        errno = saved;
+        return -1;
+    }
+    int mnt = fsmount(fs, FSMOUNT_CLOEXEC, attributes);
+    int saved = errno;
+    close(fs);
+    if (mnt < 0) {
+        errno = saved;
+        return -1;
+    }
+    int moved = move_mount(mnt, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    saved = errno;
+    close(mnt);
+    errno = saved;
+    return moved;
+}
+
+static unsigned mount_attributes(unsigned flags) {
+    unsigned attributes = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (flags & AB_MOUNT_READONLY) attributes |= MOUNT_ATTR_RDONLY;
+    if (flags & AB_MOUNT_NOEXEC) attributes |= MOUNT_ATTR_NOEXEC;
+    return attributes;
+}
+
+static int apply_mount(int root, const ab_mount_op *op) {
+    switch (op->kind) {
+    case AB_OP_DIRECTORY: {
+        int fd = make_path(root, op->target, 0, op->mode);
+        if (fd < 0) return -1;
+        close(fd);
+        return 0;
+    }
+    case AB_OP_SYMLINK: {
+        const char *slash = strrchr(op->target, '/');
+        if (slash == NULL || slash[1] == '\0') {
+            errno = EINVAL;
+            return -1;
+        }
+        char parent[4096];
+        snprintf(parent, sizeof(parent), "%.*s", (int)(slash - op->target), op->target);
+        int dir = make_path(root, parent[0] ? parent : "/", 0, 0755);
+        if (dir < 0) return -1;
+        int fd = openat(dir, ".", O_DIRECTORY | O_RDONLY | O_CLOEXEC);  // symlinkat needs a real dirfd
+        close(dir);
+        if (fd < 0) return -1;
+        int result = symlinkat(op->source, fd, slash + 1);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return result;
+    }
+    case AB_OP_FILESYSTEM: {
+        int target = make_path(root, op->target, 0, 0755);
+        if (target < 0) return -1;
+        unsigned attributes = mount_attributes(op->flags);
+        if (strcmp(op->fstype, "devpts") == 0) attributes &= ~MOUNT_ATTR_NODEV;  // ptmx and the ptys live there
+        int result = mount_filesystem(op->fstype, op->options, attributes, target);
+        int saved = errno;
+        close(target);
+        errno = saved;
+        return result;
+    }
+    case AB_OP_BIND: {
+        int source = open_beneath((op->flags & AB_MOUNT_SOURCE_IN_ROOT) ? root : AT_FDCWD, op->source, O_PATH);
+        if (source < 0) return -1;
+        struct stat info;
+        if (fstat(source, &info) != 0) {
+            close(source);
+            return -1;
+        }
+        int is_dir = S_ISDIR(info.st_mode);
+        int want_file = (op->flags & AB_MOUNT_FILE) != 0;
+        if ((want_file && !(S_ISREG(info.st_mode) || S_ISCHR(info.st_mode))) || (!want_file && !is_dir)) {
+            close(source);
+            errno = want_file ? EISDIR : ENOTDIR;
+            return -1;
+        }
+        int tree = open_tree(source, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+        close(source);
+        if (tree < 0) return -1;
+        struct mount_attr attr;
+        memset(&attr, 0, sizeof(attr));
+        attr.attr_set = mount_attributes(op->flags);
+        if (S_ISCHR(info.st_mode)) attr.attr_set &= ~MOUNT_ATTR_NODEV;  // a bound device (/dev/null) must work
+        attr.propagation = MS_PRIVATE;
+        if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+            int saved = errno;
+            close(tree);
+            errno = saved;
+            return -1;
+        }
+        int target = make_path(root, op->target, want_file, 0755);
+        if (target < 0) {
+            int saved = errno;
+            close(tree);
+            errno = saved;
+            return -1;
+        }
+        int moved = move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        int saved = errno;
+        close(tree);
+        close(target);
+        errno = saved;
+        return moved;
+    }
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+}
+
+static void build_filesystem(const ab_sandbox_plan *plan) {
+    CHECK(AB_STEP_MOUNT_PRIVATE, -1, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+    int new_root = open(plan->new_root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    CHECK(AB_STEP_NEW_ROOT, -1, new_root);
+    CHECK(AB_STEP_NEW_ROOT, -1, mount_filesystem("tmpfs", "mode=0755,size=16m", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, new_root));
+    close(new_root);
+    int root = open(plan->new_root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    CHECK(AB_STEP_NEW_ROOT, -1, root);
+    for (size_t index = 0; index < plan->mount_count; index++) {
+        CHECK(AB_STEP_MOUNT_OP, (int)index, apply_mount(root, &plan->mounts[index]));
+    }
+    CHECK(AB_STEP_PIVOT_ROOT, -1, fchdir(root));
+    close(root);
+    CHECK(AB_STEP_PIVOT_ROOT, -1, (int)syscall(SYS_pivot_root, ".", "."));
+    CHECK(AB_STEP_PIVOT_ROOT, -1, umount2(".", MNT_DETACH));
+    CHECK(AB_STEP_PIVOT_ROOT, -1, chdir("/"));
+    struct mount_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    CHECK(AB_STEP_ROOT_READONLY, -1, mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof(attr)));
+}
+
+static int loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof(request));
+    strcpy(request.ifr_name, "lo");
+    int result = ioctl(fd, SIOCGIFFLAGS, &request);
+    if (result == 0) {
+        request.ifr_flags |= IFF_UP | IFF_RUNNING;
+        result = ioctl(fd, SIOCSIFFLAGS, &request);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return result;
+}
+
+static void close_descriptors(const ab_sandbox_plan *plan, int also_keep) {
+    // Close 3..max except the kept ones: walk the ranges between sorted kept descriptors.
+    int keep[64];
+    size_t count = 0;
+    for (size_t i = 0; i < plan->keep_fd_count && count < 62; i++) keep[count++] = plan->keep_fds[i];
+    if (also_keep >= 0) keep[count++] = also_keep;
+    for (size_t i = 1; i < count; i++) {
+        for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    }
+    unsigned low = 3;
+    for (size_t i = 0; i < count; i++) {
+        if (keep[i] < 3) continue;
+        if ((unsigned)keep[i] > low) CHECK(AB_STEP_CLOSE_FDS, -1, (int)syscall(SYS_close_range, low, (unsigned)keep[i] - 1, 0));
+        low = (unsigned)keep[i] + 1;
+    }
+    CHECK(AB_STEP_CLOSE_FDS, -1, (int)syscall(SYS_close_range, low, ~0U, 0));
+}
+
+static void drop_privileges(const ab_sandbox_plan *plan) {
+    // Bounding set first: it needs CAP_SETPCAP, which the last steps take away.
+    for (cap_value_t cap = 0; cap < 64 && CAP_IS_SUPPORTED(cap); cap++) {
+        CHECK(AB_STEP_DROP_BOUNDING, (int)cap, cap_drop_bound(cap));
+    }
+    if (plan->switch_user) {
+        gid_t groups[1] = {plan->gid};
+        CHECK(AB_STEP_SWITCH_USER, 0, setgroups(1, groups));
+        CHECK(AB_STEP_SWITCH_USER, 1, setresgid(plan->gid, plan->gid, plan->gid));
+        CHECK(AB_STEP_SWITCH_USER, 2, setresuid(plan->uid, plan->uid, plan->uid));
+        if (setuid(0) == 0) {
+            errno = EPERM;
+            fail(AB_STEP_SWITCH_USER, 3);
+        }
+    }
+    CHECK(AB_STEP_DROP_CAPABILITIES, 0, cap_reset_ambient());
+    cap_t empty = cap_init();
+    if (empty == NULL) fail(AB_STEP_DROP_CAPABILITIES, 1);
+    CHECK(AB_STEP_DROP_CAPABILITIES, 1, cap_set_proc(empty));
+    cap_free(empty);
+    CHECK(AB_STEP_NO_NEW_PRIVS, -1, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+}
+
+static void load_seccomp(const ab_sandbox_plan *plan) {
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
+    if (filter == NULL) {
+        errno = ENOMEM;
+        fail(AB_STEP_SECCOMP, -1);
+    }
+    // Any other ABI (i386 int 0x80, x32) is killed: the filter names only the native one.
+    CHECK(AB_STEP_SECCOMP, -1, seccomp_attr_set(filter, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) == 0 ? 0 : -1);
+    for (size_t index = 0; index < plan->seccomp_count; index++) {
+        const ab_seccomp_rule *rule = &plan->seccomp[index];
+        int number = seccomp_syscall_resolve_name(rule->syscall);
+        if (number == __NR_SCMP_ERROR) {
+            errno = ENOSYS;
+            fail(AB_STEP_SECCOMP, (int)index);
+        }
+        uint32_t action = rule->action == AB_SECCOMP_KILL_PROCESS ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(rule->errno_value);
+        int result;
+        if (rule->arg_index >= 0) {
+            struct scmp_arg_cmp compare = {(unsigned)rule->arg_index, SCMP_CMP_MASKED_EQ, rule->mask, rule->value};
+            result = seccomp_rule_add_exact_array(filter, action, number, 1, &compare);
+        } else {
+            result = seccomp_rule_add_exact_array(filter, action, number, 0, NULL);
+        }
+        if (result != 0) {
+            errno = -result;
+            fail(AB_STEP_SECCOMP, (int)index);
+        }
+    }
+    int loaded = seccomp_load(filter);
+    seccomp_release(filter);
+    if (loaded != 0) {
+        errno = -loaded;
+        fail(AB_STEP_SECCOMP, -1);
+    }
+}
+
+// ---- the three processes ---------------------------------------------------------------------
+
+static volatile sig_atomic_t forward_to = 0;
+
+static void forward_signal(int signal) {
+    int saved = errno;
+    if (forward_to != 0) kill(forward_to, signal);
+    errno = saved;
+}
+
+static int exit_code(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 125;
+}
+
+static _Noreturn void run_agent(const ab_sandbox_plan *plan) {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = SIG_DFL;
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGHUP, &action, NULL);
+    CHECK(AB_STEP_SETSID, 1, setsid());
+    CHECK(AB_STEP_CHDIR, -1, chdir(plan->workdir));
+    ab_execve_search(plan->argv[0], plan->argv, plan->envp, plan->search_path);
+    int saved = errno;
+    report(AB_STEP_EXEC, saved, -1);
+    _exit(saved == ENOENT ? 127 : 126);
+}
+
+static _Noreturn void run_init(const ab_sandbox_plan *plan) {
+    // pid 1 of the new pid namespace. Nothing inside may read its memory or environment.
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (plan->namespaces & AB_NS_MOUNT) build_filesystem(plan);
+    if (plan->namespaces & AB_NS_UTS) CHECK(AB_STEP_HOSTNAME, -1, sethostname(plan->hostname, strlen(plan->hostname)));
+    if (plan->namespaces & AB_NS_NET) CHECK(AB_STEP_LOOPBACK, -1, loopback_up());
+    CHECK(AB_STEP_SETSID, 0, setsid());
+    close_descriptors(plan, report_fd);
+    drop_privileges(plan);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // setresuid may have reset it
+    load_seccomp(plan);
+
+    // SIGTERM from the outer process reaches every process of the namespace.
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = forward_signal;
+    sigfillset(&action.sa_mask);
+    forward_to = -1;
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGHUP, &action, NULL);
+
+    pid_t agent = fork();
+    if (agent < 0) fail(AB_STEP_FORK_AGENT, -1);
+    if (agent == 0) run_agent(plan);
+    close(report_fd);
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid == agent) _exit(exit_code(status));  // pid 1 leaving takes every other process along
+        if (pid < 0 && errno == ECHILD) _exit(125);
+    }
+}
+
+static _Noreturn void run_outer(const ab_sandbox_plan *plan, pid_t supervisor) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != supervisor) _exit(125);
+    sigset_t none;
+    sigemptyset(&none);
+    CHECK(AB_STEP_SIGNALS, -1, sigprocmask(SIG_SETMASK, &none, NULL));
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = SIG_DFL;
+    for (int signal = 1; signal < NSIG; signal++) sigaction(signal, &action, NULL);
+
+    if (plan->namespaces & AB_NS_USER) {
+        char map[64];
+        CHECK(AB_STEP_USER_NAMESPACE, -1, unshare(CLONE_NEWUSER));
+        CHECK(AB_STEP_SETGROUPS_DENY, -1, write_file("/proc/self/setgroups", "deny"));
+        snprintf(map, sizeof(map), "%u %u 1\n", plan->map_inside_uid, plan->map_outside_uid);
+        CHECK(AB_STEP_UID_MAP, -1, write_file("/proc/self/uid_map", map));
+        snprintf(map, sizeof(map), "%u %u 1\n", plan->map_inside_gid, plan->map_outside_gid);
+        CHECK(AB_STEP_GID_MAP, -1, write_file("/proc/self/gid_map", map));
+    }
+    // Not before the maps: a non-dumpable process cannot write its own /proc/self/uid_map.
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    int flags = 0;
+    if (plan->namespaces & AB_NS_PID) flags |= CLONE_NEWPID;
+    if (plan->namespaces & AB_NS_MOUNT) flags |= CLONE_NEWNS;
+    if (plan->namespaces & AB_NS_IPC) flags |= CLONE_NEWIPC;
+    if (plan->namespaces & AB_NS_UTS) flags |= CLONE_NEWUTS;
+    if (plan->namespaces & AB_NS_NET) flags |= CLONE_NEWNET;
+    CHECK(AB_STEP_NAMESPACES, -1, unshare(flags));
+
+    pid_t init = fork();
+    if (init < 0) fail(AB_STEP_FORK_INIT, -1);
+    if (init == 0) run_init(plan);
+    report(AB_STEP_STARTED, 0, (int)init);
+    close(report_fd);
+
+    forward_to = init;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = forward_signal;
+    sigfillset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGHUP, &action, NULL);
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(init, &status, 0);
+        if (pid == init) {
+            forward_to = 0;
+            _exit(exit_code(status));
+        }
+        if (pid < 0 && errno != EINTR) _exit(125);
+    }
+}
+
+int ab_sandbox_spawn(const ab_sandbox_plan *plan, pid_t *pid, int *status_fd) {
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
+    pid_t supervisor = getpid();
+    pid_t child = fork();
+    if (child < 0) {
+        int saved = errno;
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+        errno = saved;
+        return -1;
+    }
+    if (child == 0) {
+        close(pipe_fds[0]);
+        report_fd = pipe_fds[1];
+        run_outer(plan, supervisor);
+    }
+    close(pipe_fds[1]);
+    *pid = child;
+    *status_fd = pipe_fds[0];
+    return 0;
+}
+
+// ---- probes for doctor and the refusal checks ---------------------------------------------------
+
+int ab_mountinfo_has_hidepid(const char *path, const char *mount_point) {
+    FILE *file = fopen(path, "re");
+    if (file == NULL) return -1;
+    char line[4096];
+    int found = 0;
+    while (fgets(line, sizeof(line), file)) {
+        // id parent major:minor root mount-point options [optional...] - fstype source super-options
+        char root[1024], point[1024];
+        if (sscanf(line, "%*d %*d %*s %1023s %1023s", root, point) != 2) continue;
+        if (strcmp(point, mount_point) != 0) continue;
+        char *dash = strstr(line, " - ");
+        if (dash == NULL || strncmp(dash + 3, "proc ", 5) != 0) continue;
+        found = strstr(dash, "hidepid=invisible") != NULL || strstr(dash, "hidepid=2") != NULL;
+    }
+    fclose(file);
+    return found;
+}
+
+int ab_seccomp_available(void) {
+    if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) return 0;
+    return seccomp_api_get() >= 3 ? 1 : 0;
+}
+
+const char *ab_seccomp_native_arch(void) {
+    switch (seccomp_arch_native()) {
+    case SCMP_ARCH_X86_64: return "x86_64";
+    case SCMP_ARCH_AARCH64: return "aarch64";
+    default: return "other";
+    }
+}
+
+int ab_seccomp_knows(const char *name) {
+    return seccomp_syscall_resolve_name(name) != __NR_SCMP_ERROR;
+}
+
+int ab_become_subreaper(void) {
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+int ab_cgroup_version(void) {
+    struct statfs info;
+    if (statfs("/sys/fs/cgroup", &info) != 0) return 0;
+    return info.f_type == 0x63677270 ? 2 : 1;
+}

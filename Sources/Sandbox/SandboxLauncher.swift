@@ -1,0 +1,253 @@
+import AgentboxCore
+import CAgentboxSys
+import CSandbox
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("unsupported platform")
+#endif
+
+/// A running sandbox: the outer process (our child) and the sandbox's init, pid 1 inside.
+public final class SandboxProcess: @unchecked Sendable {
+    /// The outer process: SIGTERM to it reaches every process of the session, SIGKILL ends all.
+    public let pid: pid_t
+    /// The sandbox's init as seen from outside.
+    public let initPid: pid_t
+    private var exitStatus: Int32?
+    /// Set, under the lock, once the outer process has exited but before it is reaped, so a
+    /// signal is never sent to a pid that may have been reused.
+    private let finished = Mutex(false)
+
+    init(pid: pid_t, initPid: pid_t) {
+        self.pid = pid
+        self.initPid = initPid
+    }
+
+    /// Waits until the session is over: the outer process has exited and the init (and with it
+    /// every process of the pid namespace) is gone. Returns the agent's exit code (128+signal
+    /// when it was killed). Call `SandboxLauncher.becomeSubreaper()` first so the init of a
+    /// killed outer process comes back to us to be reaped.
+    public func wait() -> Int32 {
+        if let exitStatus { return exitStatus }
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        finished.withLock { $0 = true }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR {
+                status = 125 << 8
+                break
+            }
+        }
+        // If the outer process was killed, the init was reparented to us: wait for it, which
+        // returns only once the kernel has killed every other process of its namespace.
+        var initStatus: Int32 = 0
+        while waitpid(initPid, &initStatus, 0) < 0 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS / WTERMSIG are macros, spelled out here.
+        let result: Int32 = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        exitStatus = result
+        return result
+    }
+
+    /// Sends `signal` to the outer process.
+    public func send(_ signal: Int32) {
+        finished.withLock { done in
+            if !done { kill(pid, signal) }
+        }
+    }
+
+    /// Whether the outer process has exited.
+    public var hasExited: Bool { finished.withLock { $0 } }
+
+    /// SIGTERM to every process of the session, up to `grace` for them to leave, then SIGKILL
+    /// to the outer process, which takes the init and with it every process of the namespace.
+    public func terminate(grace: Duration) {
+        send(SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline {
+            if hasExited { return }
+            usleep(5_000)
+        }
+        send(SIGKILL)
+    }
+}
+
+/// Applies a `SandboxPlan` through CSandbox (`ab_sandbox_spawn`).
+public enum SandboxLauncher {
+    /// Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER), so that a sandbox init
+    /// orphaned by a killed outer process is reparented here.
+    public static func becomeSubreaper() {
+        _ = ab_become_subreaper()
+    }
+
+    /// Starts the sandbox; returns once the command was exec'd inside, or throws the step that failed.
+    public static func spawn(_ plan: SandboxPlan) throws(SandboxError) -> SandboxProcess {
+        let arena = CArena()
+        let mounts: [ab_mount_op] = plan.mounts.map { operation in
+            var op = ab_mount_op()
+            switch operation {
+            case .filesystem(let type, let target, let options, let readOnly, let noExec):
+                op.kind = Int32(AB_OP_FILESYSTEM)
+                op.fstype = arena.string(type)
+                op.target = arena.string(target)
+                op.options = arena.string(options)
+                op.flags = (readOnly ? UInt32(AB_MOUNT_READONLY) : 0) | (noExec ? UInt32(AB_MOUNT_NOEXEC) : 0)
+            case .bind(let source, let target, let readOnly, let isFile, let inRoot):
+                op.kind = Int32(AB_OP_BIND)
+                op.source = arena.string(source)
+                op.target = arena.string(target)
+                op.flags = (readOnly ? UInt32(AB_MOUNT_READONLY) : 0) | (isFile ? UInt32(AB_MOUNT_FILE) : 0)
+                    | (inRoot ? UInt32(AB_MOUNT_SOURCE_IN_ROOT) : 0)
+            case .symlink(let target, let destination):
+                op.kind = Int32(AB_OP_SYMLINK)
+                op.source = arena.string(destination)
+                op.target = arena.string(target)
+            case .directory(let target, let mode):
+                op.kind = Int32(AB_OP_DIRECTORY)
+                op.target = arena.string(target)
+                op.mode = mode
+            }
+            return op
+        }
+        let rules: [ab_seccomp_rule] = plan.seccomp.map { rule in
+            var c = ab_seccomp_rule()
+            c.syscall = arena.string(rule.syscall)
+            switch rule.action {
+            case .errno(let code):
+                c.action = Int32(AB_SECCOMP_ERRNO)
+                c.errno_value = code
+            case .killProcess:
+                c.action = Int32(AB_SECCOMP_KILL_PROCESS)
+            }
+            c.arg_index = Int32(rule.condition?.argument ?? -1)
+            c.mask = rule.condition?.mask ?? 0
+            c.value = rule.condition?.value ?? 0
+            return c
+        }
+        let argv = arena.stringArray(plan.argv.map { Array($0.utf8) })
+        let envp = arena.stringArray(plan.environment.map { Array($0.name.utf8) + [UInt8(ascii: "=")] + $0.value })
+        let searchPath = plan.environment.last(where: { $0.name == "PATH" }).map { String(decoding: $0.value, as: UTF8.self) }
+            ?? "/usr/local/bin:/usr/bin:/bin"
+
+        var cPlan = ab_sandbox_plan()
+        var namespaces: UInt32 = 0
+        if plan.namespaces.contains(.user) { namespaces |= UInt32(AB_NS_USER) }
+        if plan.namespaces.contains(.pid) { namespaces |= UInt32(AB_NS_PID) }
+        if plan.namespaces.contains(.mount) { namespaces |= UInt32(AB_NS_MOUNT) }
+        if plan.namespaces.contains(.ipc) { namespaces |= UInt32(AB_NS_IPC) }
+        if plan.namespaces.contains(.uts) { namespaces |= UInt32(AB_NS_UTS) }
+        if plan.namespaces.contains(.network) { namespaces |= UInt32(AB_NS_NET) }
+        cPlan.namespaces = namespaces
+        switch plan.identity {
+        case .userNamespace(let insideUID, let outsideUID, let insideGID, let outsideGID):
+            cPlan.map_inside_uid = insideUID
+            cPlan.map_outside_uid = outsideUID
+            cPlan.map_inside_gid = insideGID
+            cPlan.map_outside_gid = outsideGID
+        case .account(_, let uid, let gid):
+            guard geteuid() == 0 else {
+                throw .invalidRequest("runAs needs agentbox to run as root")
+            }
+            cPlan.switch_user = 1
+            cPlan.uid = uid
+            cPlan.gid = gid
+        }
+        cPlan.new_root = arena.string(plan.newRoot)
+        cPlan.hostname = arena.string(plan.hostname)
+        cPlan.workdir = arena.string(plan.workdir)
+        cPlan.search_path = arena.string(searchPath)
+        cPlan.argv = argv
+        cPlan.envp = envp
+
+        var outer: pid_t = 0
+        var statusFD: Int32 = -1
+        let spawned = mounts.withUnsafeBufferPointer { mountBuffer in
+            rules.withUnsafeBufferPointer { ruleBuffer in
+                cPlan.mounts = mountBuffer.baseAddress
+                cPlan.mount_count = mountBuffer.count
+                cPlan.seccomp = ruleBuffer.baseAddress
+                cPlan.seccomp_count = ruleBuffer.count
+                return ab_sandbox_spawn(&cPlan, &outer, &statusFD)
+            }
+        }
+        arena.scrub()
+        guard spawned == 0 else { throw .system("cannot fork the sandbox: \(SystemError("fork"))") }
+        defer { close(statusFD) }
+
+        var initPid: pid_t = 0
+        var first = readReport(statusFD)
+        if let report = first, report.step == Int32(AB_STEP_STARTED) {
+            initPid = report.detail
+            first = readReport(statusFD)
+        }
+        let process = SandboxProcess(pid: outer, initPid: initPid)
+        guard let failure = first else { return process }
+        _ = process.wait()
+        if failure.step == Int32(AB_STEP_EXEC) {
+            throw .exec(command: plan.argv[0], code: failure.error)
+        }
+        var detail: String?
+        if failure.step == Int32(AB_STEP_MOUNT_OP), failure.detail >= 0, Int(failure.detail) < plan.mounts.count {
+            detail = plan.mounts[Int(failure.detail)].description
+        } else if failure.step == Int32(AB_STEP_SECCOMP), failure.detail >= 0, Int(failure.detail) < plan.seccomp.count {
+            detail = plan.seccomp[Int(failure.detail)].description
+        }
+        let stepName = String(cString: ab_sandbox_step_name(failure.step))
+        if failure.step == Int32(AB_STEP_USER_NAMESPACE) {
+            throw .missingProtection(protection: "user namespaces", reason: "unshare(CLONE_NEWUSER) failed: \(String(cString: strerror(failure.error)))")
+        }
+        if failure.step == Int32(AB_STEP_MOUNT_OP), let op = detail, op.hasPrefix("proc ") {
+            throw .missingProtection(protection: "a private /proc with hidepid=invisible", reason: "the kernel refused it: \(String(cString: strerror(failure.error)))")
+        }
+        throw .stepFailed(step: stepName, detail: detail, code: failure.error)
+    }
+
+    private static func readReport(_ fd: Int32) -> ab_sandbox_report? {
+        var report = ab_sandbox_report()
+        let size = MemoryLayout<ab_sandbox_report>.size
+        while true {
+            let count = withUnsafeMutableBytes(of: &report) { read(fd, $0.baseAddress, size) }
+            if count == size { return report }
+            if count < 0 && errno == EINTR { continue }
+            return nil
+        }
+    }
+}
+
+/// C strings owned by Swift for the duration of a spawn, zeroed afterwards (they may hold secrets).
+final class CArena {
+    private var blocks: [UnsafeMutableRawBufferPointer] = []
+
+    func string(_ text: String) -> UnsafePointer<CChar> {
+        UnsafePointer(bytes(Array(text.utf8)))
+    }
+
+    func bytes(_ value: [UInt8]) -> UnsafeMutablePointer<CChar> {
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: value.count + 1, alignment: 1)
+        block.copyBytes(from: value)
+        block[value.count] = 0
+        blocks.append(block)
+        return block.baseAddress!.assumingMemoryBound(to: CChar.self)
+    }
+
+    func stringArray(_ values: [[UInt8]]) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
+        let array = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: values.count + 1)
+        for (index, value) in values.enumerated() { array[index] = bytes(value) }
+        array[values.count] = nil
+        blocks.append(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(array), count: (values.count + 1) * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride))
+        return UnsafePointer(array)
+    }
+
+    func scrub() {
+        for block in blocks { ab_secure_zero(block.baseAddress, block.count) }
+    }
+
+    deinit {
+        scrub()
+        for block in blocks { block.deallocate() }
+    }
+}

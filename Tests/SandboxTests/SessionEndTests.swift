@@ -1,0 +1,56 @@
+import AgentboxCore
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ending a session (agentbox stop, or the lease's end) leaves no process of it behind.
+@Suite(.serialized)
+struct SessionEndTests {
+    /// A `setsid nohup sleep` daemon, a double-forked child and a process ignoring SIGTERM, all
+    /// gone within a second of the stop.
+    @Test func daemonsAndDoubleForkedChildrenDoNotSurviveStop() throws {
+        let harness = try SandboxHarness()
+        let marker = "1000.\(getpid())\(Int.random(in: 1000...9999))"
+        let log = harness.workdir.path + "/session.log"
+        let child = try ChildProcess.launch(
+            executable: "/usr/bin/setpriv",
+            arguments: ["--reuid=\(harness.account.uid)", "--regid=\(harness.account.gid)", "--clear-groups", "--",
+                        SandboxHarness.agentbox, "sandbox", "--seccomp-profile", SandboxHarness.seccompProfile,
+                        "--workdir", harness.workdir.path, "--grace", "0.3", "--", "/bin/sh", "-c", """
+                setsid nohup sleep \(marker) >/dev/null 2>&1 &
+                ( sleep \(marker) & ) 
+                ( trap '' TERM; exec sleep \(marker) ) &
+                echo started
+                sleep \(marker)
+                """],
+            environment: ["HOME": harness.account.home, "PATH": SandboxHarness.path], logPath: log)
+        var running: [pid_t] = []
+        for _ in 0..<200 {
+            running = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+            if running.count >= 4 { break }
+            usleep(25_000)
+        }
+        #expect(running.count >= 4, "\(FileIO.readText(log))")
+        // agentbox stop ID: find the session's record and stop it as the account.
+        let list = try harness.asAccount(SandboxHarness.agentbox, ["list"])
+        let id = list.standardOutputText.split(separator: "\n").dropFirst().first.map { String($0.prefix { $0 != " " }) } ?? ""
+        #expect(!id.isEmpty, "\(list.text)")
+        let start = ContinuousClock.now
+        let stop = try harness.asAccount(SandboxHarness.agentbox, ["stop", id])
+        #expect(stop.status == .exited(0), "\(stop.text)")
+        var left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+        while !left.isEmpty && ContinuousClock.now - start < .seconds(1) {
+            usleep(10_000)
+            left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+        }
+        #expect(left.isEmpty, "still running after 1 s: \(left)")
+        let status = child.waitForExit(timeout: .seconds(10))
+        #expect(status == .exited(128 + SIGTERM) || status == .exited(128 + SIGKILL), "\(String(describing: status))")
+        // The session directory is gone.
+        let sessions = FileIO.directoryEntries(harness.account.home + "/.agentbox/run/sessions")
+        #expect(sessions.isEmpty, "\(sessions)")
+    }
+}
