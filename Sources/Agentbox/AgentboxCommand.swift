@@ -114,7 +114,7 @@ public enum AgentboxCommand {
         let seccomp = try loadSeccompProfile(seccompOption, environment: environment)
         let identity = try identity(runAs: runAs)
         let locations = StandardLocations(environment: environment)
-        let progress: (String) -> Void = { message in if !quiet { writeStandardError("agentbox: \(message)\n") } }
+        let progress: @Sendable (String) -> Void = { message in if !quiet { writeStandardError("agentbox: \(message)\n") } }
 
         if printPlan {
             let plan = try SandboxPlanner.plan(
@@ -323,7 +323,7 @@ public enum AgentboxCommand {
         gmtime_r(&value, &parts)
         var buffer = [CChar](repeating: 0, count: 32)
         strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
 
