@@ -97,22 +97,26 @@ public enum AgentboxCommand {
         let command = try args.command()
         let profile = lease ? try args.requiredOperand("PROFILE") : "(no lease)"
         let workdirOption = try args.option("--workdir")
-        let networkText = try args.option("--network") ?? "proxy-only"
+        let networkOption = try args.option("--network")
         let runAs = try args.option("--run-as")
         let graceText = try args.option("--grace") ?? "2"
         let seccompOption = try args.option("--seccomp-profile")
         let printPlan = args.flag("--print-plan")
         let quiet = args.flag("--quiet", "-q")
         try args.finish()
-        guard let network = SandboxNetwork(rawValue: networkText) else {
-            throw AgentboxError.usage("--network must be host, proxy-only or none, not \(networkText)")
+        let requestedNetwork = try networkOption.map { text throws(AgentboxError) -> SandboxNetwork in
+            guard let mode = SandboxNetwork(rawValue: text) else {
+                throw .usage("--network must be host, proxy-only or none, not \(text)")
+            }
+            return mode
         }
+        var network = requestedNetwork ?? .proxyOnly
         guard let graceSeconds = Double(graceText), graceSeconds >= 0, graceSeconds <= 60 else {
             throw AgentboxError.usage("--grace takes 0 to 60 seconds")
         }
         let workdir = try resolvedDirectory(workdirOption ?? ".")
         let seccomp = try loadSeccompProfile(seccompOption, environment: environment)
-        let identity = try identity(runAs: runAs)
+        var identity = try identity(runAs: runAs)
         let locations = StandardLocations(environment: environment)
         let progress: @Sendable (String) -> Void = { message in if !quiet { writeStandardError("agentbox: \(message)\n") } }
 
@@ -138,12 +142,21 @@ public enum AgentboxCommand {
             let request = LeaseRequest(profile: profile, cwd: workdir, argv: command, requestedNames: [],
                                        remoteUser: SecretsCommand.currentUserName(), agent: true)
             let answer = try leaseClient.requestLease(request)
+            do {
+                network = try SandboxSettings.network(profile: answer.network, requested: requestedNetwork)
+                if let account = try SandboxSettings.account(profile: answer.runAs, requested: runAs) {
+                    identity = try Self.identity(runAs: account)
+                }
+            } catch {
+                _ = try? leaseClient.release(answer.leaseId, ending: LeaseEnding(reason: "error", exitStatus: nil))
+                throw error
+            }
             granted = try ExecEnvironment.granted(from: answer)
             grant = answer
             client = leaseClient
         }
-        func releaseLease() {
-            if let grant, let client { _ = try? client.release(grant.leaseId) }
+        func releaseLease(_ ending: LeaseEnding) {
+            if let grant, let client { _ = try? client.release(grant.leaseId, ending: ending) }
         }
 
         let store = SessionStore(environment: environment)
@@ -156,12 +169,13 @@ public enum AgentboxCommand {
                 guard chown(paths.home, uid, gid) == 0 else { throw SystemError("chown \(paths.home)") }
             }
         } catch {
-            releaseLease()
+            releaseLease(LeaseEnding(reason: "error", exitStatus: nil))
             throw AgentboxError.system("cannot prepare the session: \(error)")
         }
         var environmentValues = baseEnvironment(granted: granted)
         environmentValues.append((name: "AGENTBOX_SESSION_ID", value: Array(id.utf8)))
         let outcome: Int32
+        var endReason = "exit"
         do {
             let plan = try SandboxPlanner.plan(
                 SandboxRequest(
@@ -185,14 +199,15 @@ public enum AgentboxCommand {
             }
             progress("session \(id) started (pid \(process.pid))")
             outcome = process.wait()
-            progress("session \(id) ended (\(supervisor.endReason.rawValue)), status \(outcome)")
+            endReason = supervisor.endReason.rawValue
+            progress("session \(id) ended (\(endReason)), status \(outcome)")
         } catch {
             store.remove(id)
-            releaseLease()
+            releaseLease(LeaseEnding(reason: "error", exitStatus: nil))
             throw error
         }
         store.remove(id)
-        releaseLease()
+        releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome))
         return outcome
     }
 

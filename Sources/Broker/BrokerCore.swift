@@ -121,7 +121,7 @@ public final class BrokerCore: @unchecked Sendable {
         return status
     }
 
-    func end(_ id: String, as final: LeaseStatus.State, session: Session?) -> LeaseStatus? {
+    func end(_ id: String, as final: LeaseStatus.State, session: Session?, ending: LeaseEnding? = nil) -> LeaseStatus? {
         let status: LeaseStatus? = state.withLock {
             guard let lease = state.leases[id] else { return nil }
             if let session, lease.sessionId != session.id { return nil }
@@ -131,8 +131,13 @@ public final class BrokerCore: @unchecked Sendable {
             }
             return lease.status
         }
-        if let status, status.state == final {
-            audit.record("lease-end", ["lease": .string(id), "state": .string(final.rawValue)])
+        if let status, status.state == final || ending != nil {
+            var fields: [String: AuditValue] = ["lease": .string(id), "state": .string(status.state.rawValue)]
+            if let ending {
+                fields["ended"] = .string(String(ending.reason.prefix(32)))
+                if let exitStatus = ending.exitStatus { fields["exitStatus"] = .int(Int64(exitStatus)) }
+            }
+            audit.record("lease-end", fields)
         }
         return status
     }

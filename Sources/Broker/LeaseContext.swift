@@ -40,11 +40,15 @@ public struct GrantTerms: Sendable, Equatable {
     public var onDisconnect: String
     /// Which rule allowed it, for the audit log.
     public var rule: String
+    public var network: String?
+    public var runAs: String?
 
     public init(
         profile: String, injected: [GrantedSecret], ttlSeconds: Int64, requireApproval: Bool,
-        approvalTimeoutSeconds: Int64, onDisconnect: String, rule: String
+        approvalTimeoutSeconds: Int64, onDisconnect: String, rule: String, network: String? = nil, runAs: String? = nil
     ) {
+        self.network = network
+        self.runAs = runAs
         self.profile = profile
         self.injected = injected
         self.ttlSeconds = ttlSeconds

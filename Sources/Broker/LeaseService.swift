@@ -204,9 +204,11 @@ final class LeaseService: @unchecked Sendable {
             }
             return errorResponse(503, "audit-unavailable", "denied: the broker cannot write its audit log")
         }
-        let grant = LeaseGrant(
+        var grant = LeaseGrant(
             leaseId: record.id, profile: terms.profile, expiresAt: record.expiresAt, ttlSeconds: terms.ttlSeconds,
             renewable: isRenewable(context, terms), environment: environment, proxies: [], onDisconnect: terms.onDisconnect)
+        grant.network = terms.network
+        grant.runAs = terms.runAs
         var body = WireJSON.encode(grant)
         defer { body.withUnsafeMutableBytes { ab_secure_zero($0.baseAddress, $0.count) } }
         return HTTPResponse(status: 200, body: body)

@@ -21,7 +21,7 @@ struct LoadedPolicy: PolicyGate {
                 requireApproval: grant.requireApproval,
                 approvalTimeoutSeconds: grant.approvalTimeout.components.seconds,
                 onDisconnect: Self.wireForm(grant.onDisconnect),
-                rule: grant.rule))
+                rule: grant.rule, network: grant.network?.rawValue, runAs: grant.runAs))
         }
     }
 

@@ -39,7 +39,8 @@ struct SessionAPI: HTTPHandler {
             case nil: return statusResponse(nil, p[2])
             }
         case ("POST", 4, let p) where p[1] == "leases" && p[3] == "release":
-            return statusResponse(core.end(p[2], as: .released, session: session), p[2])
+            let ending = request.body.isEmpty ? nil : try? WireJSON.decode(LeaseEnding.self, from: request.body)
+            return statusResponse(core.end(p[2], as: .released, session: session, ending: ending), p[2])
         default:
             return errorResponse(404, "not-found", "no such call: \(request.method) \(request.path)")
         }

@@ -60,6 +60,10 @@ public struct LeaseGrant: Codable, Sendable, Equatable {
     public var proxies: [ProxyEndpoint]
     /// What the profile wants when the SSH session ends: `continue`, `kill` or `grace <seconds>`.
     public var onDisconnect: String
+    /// Agent profiles: `host`, `proxy-only` or `none`; agentbox may only make it stricter.
+    public var network: String?
+    /// Agent profiles: the Unix account the agent runs as when agentbox runs as root.
+    public var runAs: String?
 
     public init(
         leaseId: String, profile: String, expiresAt: Int64, ttlSeconds: Int64, renewable: Bool,
@@ -73,6 +77,19 @@ public struct LeaseGrant: Codable, Sendable, Equatable {
         self.environment = environment
         self.proxies = proxies
         self.onDisconnect = onDisconnect
+    }
+}
+
+/// How the command of a lease ended, sent with `release` so the audit log records it.
+public struct LeaseEnding: Codable, Sendable, Equatable {
+    /// `exit`, `expiry`, `revoke`, `disconnect`, `stop` or `error`.
+    public var reason: String
+    /// The command's exit status (128 + N when killed by signal N), when it ran.
+    public var exitStatus: Int32?
+
+    public init(reason: String, exitStatus: Int32?) {
+        self.reason = reason
+        self.exitStatus = exitStatus
     }
 }
 

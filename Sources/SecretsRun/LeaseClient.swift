@@ -34,8 +34,8 @@ public struct LeaseClient: Sendable {
         return try grantOrDenial(response)
     }
 
-    public func release(_ leaseId: String) throws(SecretsError) -> LeaseStatus {
-        let response = try send("POST", Route.release(leaseId), body: nil, timeout: 10)
+    public func release(_ leaseId: String, ending: LeaseEnding? = nil) throws(SecretsError) -> LeaseStatus {
+        let response = try send("POST", Route.release(leaseId), body: ending.map { WireJSON.encode($0) }, timeout: 10)
         return try statusOrError(response)
     }
 

@@ -71,5 +71,10 @@ struct LeaseEndTests {
         let text = FileIO.readText(log)
         #expect(text.contains("has-token"), "\(text)")
         #expect(text.contains("(expired)"), "\(text)")
+        // The broker's audit log records how the session ended and its status.
+        let audit = FileIO.readText(directory.path + "/audit.log")
+        let ending = audit.split(separator: "\n").first { $0.contains("\"ended\":\"expired\"") }
+        #expect(ending != nil, "\(audit)")
+        #expect(ending?.contains("\"exitStatus\":\(128 + SIGTERM)") == true || ending?.contains("\"exitStatus\":\(128 + SIGKILL)") == true)
     }
 }
