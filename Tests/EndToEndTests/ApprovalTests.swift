@@ -1,6 +1,6 @@
 import AgentboxCore
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -75,7 +75,8 @@ import TestSupport
         let world = try TestSecrets.world()
         defer { world.stop() }
         let one = "( \(world.secrets) run approved -- \(Self.command); echo \"exit=$?\" ) &"
-        let remote = "cd work/billing && for i in \((1...20).map(String.init).joined(separator: " ")); do \(one) done; wait"
+        let remote =
+            "cd work/billing && for i in \((1...20).map(String.init).joined(separator: " ")); do \(one) done; wait"
         let many = try world.start(remote)
 
         let pending = try world.waitForPending(timeout: .seconds(60)) { $0.count == 1 && $0[0].waiting == 20 }

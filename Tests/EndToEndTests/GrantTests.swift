@@ -1,6 +1,6 @@
 import AgentboxCore
-import Testing
 import TestSupport
+import Testing
 
 /// A granted secret crosses pass → broker → session socket → ssh -R → `secrets run` → execve
 /// without a byte changed, and leaves nothing behind.
@@ -18,12 +18,14 @@ import TestSupport
             password == TestSecrets.databasePassword,
             "DB_PASSWORD differs: \(password.count) bytes, expected \(TestSecrets.databasePassword.count)")
         #expect(
-            token == TestSecrets.apiToken, "API_TOKEN differs: \(token.count) bytes, expected \(TestSecrets.apiToken.count)")
+            token == TestSecrets.apiToken,
+            "API_TOKEN differs: \(token.count) bytes, expected \(TestSecrets.apiToken.count)")
         // The session's own variables stay with `secrets`: the command cannot ask for more.
         #expect(environment["AGENTBOX_SESSION_NONCE"] == nil)
         #expect(environment["SECRETS_SOCKET"] == nil)
 
-        let single = try world.run(world.secretsRun("billing-dev", "/usr/bin/printenv DB_PASSWORD"), printsSecrets: true)
+        let single = try world.run(
+            world.secretsRun("billing-dev", "/usr/bin/printenv DB_PASSWORD"), printsSecrets: true)
         #expect(single.status == .exited(0), "devssh: \(single.standardErrorText)")
         #expect(single.standardOutputBytes == TestSecrets.databasePassword + [0x0A], "printenv output differs")
 

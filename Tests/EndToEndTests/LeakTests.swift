@@ -1,6 +1,6 @@
 import AgentboxCore
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
     import Glibc

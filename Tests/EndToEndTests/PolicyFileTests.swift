@@ -1,7 +1,7 @@
 import AgentboxCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The policy file is the laptop's authority: an unsafe one is refused, and a broken edit picked
 /// up by SIGHUP never replaces the policy in force.

@@ -1,6 +1,6 @@
 import AgentboxCore
-import Testing
 import TestSupport
+import Testing
 
 /// Requests the policy or the session does not allow are refused on the remote with the rule's
 /// message and exit status 77 (69 when there is no broker), and the command never runs.
@@ -36,12 +36,15 @@ import TestSupport
         try Self.expectRefusals(
             [
                 Case(
-                    description: "wrong path", command: world.secretsRun("billing-dev", "/usr/bin/env -0", in: "work/other"),
+                    description: "wrong path",
+                    command: world.secretsRun("billing-dev", "/usr/bin/env -0", in: "work/other"),
                     status: 77,
-                    message: "denied: path \(home)/work/other is not in allowedPaths of profile billing-dev (policy.yaml:6)"),
+                    message:
+                        "denied: path \(home)/work/other is not in allowedPaths of profile billing-dev (policy.yaml:6)"),
                 Case(
                     description: "wrong command", command: world.secretsRun("billing-dev", "/usr/bin/env"), status: 77,
-                    message: "denied: command /usr/bin/env is not in allowedCommands of profile billing-dev (policy.yaml:7)"),
+                    message:
+                        "denied: command /usr/bin/env is not in allowedCommands of profile billing-dev (policy.yaml:7)"),
                 Case(
                     description: "command with an extra argument",
                     command: world.secretsRun("billing-dev", "/usr/bin/printenv API_TOKEN DB_PASSWORD"), status: 77,
@@ -52,7 +55,8 @@ import TestSupport
                     message:
                         "denied: secret AWS_SECRET_ACCESS_KEY is not declared in profile billing-dev (policy.yaml:12)"),
                 Case(
-                    description: "agent profile", command: world.secretsRun("agent-tool", "/usr/bin/env -0"), status: 77,
+                    description: "agent profile", command: world.secretsRun("agent-tool", "/usr/bin/env -0"),
+                    status: 77,
                     message: "denied: profile agent-tool is an agent profile (policy.yaml:"),
                 Case(
                     description: "unknown profile", command: world.secretsRun("prod", "/usr/bin/env -0"), status: 77,
@@ -70,7 +74,8 @@ import TestSupport
         try Self.expectRefusals(
             [
                 Case(
-                    description: "wrong nonce", command: run("AGENTBOX_SESSION_NONCE=\(String(repeating: "ab", count: 32)) "),
+                    description: "wrong nonce",
+                    command: run("AGENTBOX_SESSION_NONCE=\(String(repeating: "ab", count: 32)) "),
                     status: 77, message: "denied: missing or wrong session nonce"),
                 Case(
                     description: "missing nonce", command: run("env -u AGENTBOX_SESSION_NONCE "), status: 77,

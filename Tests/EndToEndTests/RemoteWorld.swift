@@ -59,6 +59,13 @@ final class RemoteWorld: @unchecked Sendable {
             made.append { binaries.remove() }
             guard chmod(binaries.path, 0o755) == 0 else { throw FixtureError("chmod \(binaries.path)") }
             secrets = try BuiltProducts.copy("secrets", into: binaries.path)
+            // Fail here, with the loader's message, if the account cannot run it (an untraversable
+            // directory on the way, an unreadable Swift runtime).
+            do {
+                try account.run(secrets, ["--help"])
+            } catch {
+                throw FixtureError("the test account cannot run \(secrets): \(error)")
+            }
             devssh = try BuiltProducts.path("devssh")
             let laptop = try TemporaryDirectory(prefix: "abl")
             self.laptop = laptop

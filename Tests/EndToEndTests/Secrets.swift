@@ -5,9 +5,10 @@ import TestSupport
 enum TestSecrets {
     /// A pass entry made to break every naive way of carrying a value: several lines, `=`,
     /// both quotes, `$`, backticks, a backslash, non-ASCII, and a trailing newline of its own.
-    static let databasePassword: [UInt8] = Array(
-        "first line of the db password\npa=ss \"double\" 'single' $HOME ${PATH} `id` $(id) \\ back\n"
-            .utf8) + Array("ünïcødé € 日本 🔑 =\t=\nlast line\n".utf8)
+    static let databasePassword: [UInt8] =
+        Array(
+            "first line of the db password\npa=ss \"double\" 'single' $HOME ${PATH} `id` $(id) \\ back\n"
+                .utf8) + Array("ünïcødé € 日本 🔑 =\t=\nlast line\n".utf8)
 
     /// A `file://` secret: the whole file, byte for byte, trailing newline included.
     static let apiToken: [UInt8] = Array("tok-\(Crypto.randomToken(byteCount: 12))=$X`y`\"z\"\n".utf8)
