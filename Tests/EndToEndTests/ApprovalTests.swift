@@ -39,7 +39,9 @@ import Testing
         let deniedPending = try world.waitForPending { $0.count == 1 && $0[0].waiting == 1 }
         try world.answer(deniedPending[0].approvalId, approveFor: nil)
         #expect(denied.wait() == 77)
-        #expect(denied.logText.contains("denied: the developer refused the request on the laptop"), "\(denied.logText)")
+        #expect(
+            denied.logText.contains("denied: the developer refused the request on the laptop"),
+            "\(redact(denied.logText))")
         #expect(denied.log.occurrences(of: token) == 0)
 
         // Nobody answers: 77 after approvalTimeout (5s).
@@ -50,7 +52,7 @@ import Testing
         #expect(ContinuousClock.now - started >= .seconds(4))
         #expect(
             unanswered.logText.contains("denied: nobody approved the request on the laptop within 5s"),
-            "\(unanswered.logText)")
+            "\(redact(unanswered.logText))")
         #expect(unanswered.log.occurrences(of: token) == 0)
         #expect(try world.pendingApprovals().isEmpty)
 
@@ -61,7 +63,7 @@ import Testing
         #expect(hour.wait() == 0)
         #expect(hour.log.occurrences(of: token) == 1)
         let again = try world.run(remote, printsSecrets: true)
-        #expect(again.status == .exited(0), "\(again.standardErrorText)")
+        #expect(again.status == .exited(0), "\(redact(again.standardErrorText))")
         #expect(!again.standardErrorText.contains("waiting for approval"))
         #expect(again.standardOutputBytes == token + [0x0A], "covered request: output differs")
 

@@ -10,7 +10,7 @@ import Testing
         defer { world.stop() }
 
         let output = try world.run(world.secretsRun("billing-dev", "/usr/bin/env -0"), printsSecrets: true)
-        #expect(output.status == .exited(0), "devssh: \(output.standardErrorText)")
+        #expect(output.status == .exited(0), "devssh: \(redact(output.standardErrorText))")
         let environment = TestSecrets.environment(fromNULSeparated: output.standardOutputBytes)
         let password = try #require(environment["DB_PASSWORD"], "DB_PASSWORD missing from the command's environment")
         let token = try #require(environment["API_TOKEN"], "API_TOKEN missing from the command's environment")
@@ -26,7 +26,7 @@ import Testing
 
         let single = try world.run(
             world.secretsRun("billing-dev", "/usr/bin/printenv DB_PASSWORD"), printsSecrets: true)
-        #expect(single.status == .exited(0), "devssh: \(single.standardErrorText)")
+        #expect(single.status == .exited(0), "devssh: \(redact(single.standardErrorText))")
         #expect(single.standardOutputBytes == TestSecrets.databasePassword + [0x0A], "printenv output differs")
 
         for (name, value) in [("DB_PASSWORD", TestSecrets.databasePassword), ("API_TOKEN", TestSecrets.apiToken)] {

@@ -46,7 +46,7 @@ import Testing
             scans += 1
             usleep(50_000)
         }
-        #expect(running.wait() == 0, "devssh: \(running.logText)")
+        #expect(running.wait() == 0, "devssh: \(redact(running.logText))")
         #expect(scans >= 5, "the command ended before the argv scans (\(scans))")
         #expect(sleeper > 0)
 

@@ -16,10 +16,10 @@ import Testing
     static func expectRefusals(_ cases: [Case], in world: RemoteWorld) throws {
         for refusal in cases {
             let output = try world.run(refusal.command)
-            #expect(output.status == .exited(refusal.status), "\(refusal): \(output.standardErrorText)")
+            #expect(output.status == .exited(refusal.status), "\(refusal): \(redact(output.standardErrorText))")
             #expect(
                 output.standardErrorText.contains(refusal.message),
-                "\(refusal): stderr lacks \(refusal.message): \(output.standardErrorText)")
+                "\(refusal): stderr lacks \(refusal.message): \(redact(output.standardErrorText))")
             #expect(output.standardOutputBytes.isEmpty, "\(refusal): the command ran")
         }
         for (name, value) in [("DB_PASSWORD", TestSecrets.databasePassword), ("API_TOKEN", TestSecrets.apiToken)] {

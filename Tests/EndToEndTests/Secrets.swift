@@ -1,4 +1,5 @@
 import AgentboxCore
+import Foundation
 import TestSupport
 
 /// The values the end-to-end tests hand out, and the policy that hands them out.
@@ -80,4 +81,19 @@ enum TestSecrets {
         }
         return result
     }
+}
+
+/// `text` with every test secret (and each line of the multi-line one) replaced by its name and
+/// length, for failure messages: the tests never print a value, even a test value.
+func redact(_ text: String) -> String {
+    var result = text
+    var values = [("DB_PASSWORD", TestSecrets.databasePassword), ("API_TOKEN", TestSecrets.apiToken)]
+    values += TestSecrets.databasePassword.split(separator: 0x0A).filter { $0.count >= 4 }.map {
+        ("a line of DB_PASSWORD", Array($0))
+    }
+    for (name, value) in values {
+        result = result.replacingOccurrences(
+            of: String(decoding: value, as: UTF8.self), with: "<\(name), \(value.count) bytes>")
+    }
+    return result
 }

@@ -13,9 +13,10 @@ import Testing
         let world = try TestSecrets.world()
         defer { world.stop() }
         let output = try world.run("\(world.secrets) status; echo \"socket=$SECRETS_SOCKET\"")
-        #expect(output.status == .exited(0), "\(output.standardErrorText)")
+        #expect(output.status == .exited(0), "\(redact(output.standardErrorText))")
         let lines = output.standardOutputText.split(separator: "\n")
-        let sessionLine = try #require(lines.first { $0.hasPrefix("session: ") }, "\(output.standardOutputText)")
+        let sessionLine = try #require(
+            lines.first { $0.hasPrefix("session: ") }, "\(redact(output.standardOutputText))")
         let sessionId = String(sessionLine.split(separator: " ")[1])
         #expect(sessionLine.contains("host \(RemoteWorld.hostAlias) user \(world.account.name)"))
         #expect(lines.contains("socket=\(world.runtimeDirectory)/agentbox/\(sessionId).sock"))
@@ -42,7 +43,7 @@ import Testing
         try makeOwnedDirectory(remoteDirectory, for: world.account)
         try makeDeadSocket(remoteDirectory + "/broker.sock", for: world.account)
         let first = try world.run(viaDefaultSocket, printsSecrets: true)
-        #expect(first.status == .exited(0), "after a dead socket: \(first.standardErrorText)")
+        #expect(first.status == .exited(0), "after a dead socket: \(redact(first.standardErrorText))")
         #expect(first.standardOutputBytes == expected, "after a dead socket: output differs")
 
         // A connection killed with SIGKILL, devssh and its ssh processes alike, mid-session.
@@ -63,7 +64,7 @@ import Testing
 
         for (what, command) in [("default socket", viaDefaultSocket), ("session socket", viaSessionSocket)] {
             let next = try world.run(command, printsSecrets: true)
-            #expect(next.status == .exited(0), "after a killed connection, \(what): \(next.standardErrorText)")
+            #expect(next.status == .exited(0), "after a killed connection, \(what): \(redact(next.standardErrorText))")
             #expect(next.standardOutputBytes == expected, "after a killed connection, \(what): output differs")
         }
         // The broker notices that the killed devssh is gone and ends its session.
