@@ -39,8 +39,9 @@ import Testing
         #expect(ProcessScan.processesWhoseArgumentsContain(Array("/bin/sleep\u{0}3".utf8)).contains(sleeper))
         var scans = 0
         while running.child.isRunning {
+            let commandLines = ProcessScan.commandLines()
             for (name, needle) in needles {
-                let holders = ProcessScan.processesWhoseArgumentsContain(needle)
+                let holders = commandLines.filter { $0.commandLine.firstRange(of: needle) != nil }.map(\.pid)
                 #expect(holders.isEmpty, "\(name) in the argv of pids \(holders)")
             }
             scans += 1
