@@ -59,13 +59,7 @@ final class RemoteWorld: @unchecked Sendable {
             made.append { binaries.remove() }
             guard chmod(binaries.path, 0o755) == 0 else { throw FixtureError("chmod \(binaries.path)") }
             secrets = try BuiltProducts.copy("secrets", into: binaries.path)
-            // Fail here, with the loader's message, if the account cannot run it (an untraversable
-            // directory on the way, an unreadable Swift runtime).
-            do {
-                try account.run(secrets, ["--help"])
-            } catch {
-                throw FixtureError("the test account cannot run \(secrets): \(error)")
-            }
+            try Self.checkAccount(account, canRun: secrets)
             devssh = try BuiltProducts.path("devssh")
             let laptop = try TemporaryDirectory(prefix: "abl")
             self.laptop = laptop
@@ -212,6 +206,26 @@ final class RemoteWorld: @unchecked Sendable {
     }
 
     // MARK: - Setup
+
+    /// Fails here, with the loader's message, if the account cannot run `executable` (an
+    /// untraversable directory on the way, an unreadable Swift runtime). "Text file busy" is
+    /// retried: a child that another test spawned while the copy was being written holds the
+    /// write descriptor until its own exec.
+    private static func checkAccount(_ account: TestAccount, canRun executable: String) throws {
+        var attempts = 0
+        while true {
+            do {
+                try account.run(executable, ["--help"])
+                return
+            } catch {
+                attempts += 1
+                guard "\(error)".contains("Text file busy"), attempts < 100 else {
+                    throw FixtureError("the test account cannot run \(executable): \(error)")
+                }
+                usleep(50_000)
+            }
+        }
+    }
 
     private static func makeDirectories(_ relative: [String], in account: TestAccount) throws {
         for name in relative {

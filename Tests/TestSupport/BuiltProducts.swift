@@ -35,6 +35,8 @@ public enum BuiltProducts {
 
     /// Copies the built executable `name` into `directory` (mode 0755) and returns the copy's
     /// path: for running it as another user when the build directory is not traversable for them.
+    /// A child another thread spawns while the copy is written inherits the write descriptor until
+    /// its own exec, so the first exec of the copy can briefly fail with ETXTBSY; retry it.
     public static func copy(_ name: String, into directory: String) throws -> String {
         guard let bytes = FileIO.read(try path(name)) else { throw FixtureError("cannot read the built \(name)") }
         let target = directory + "/" + name
