@@ -84,8 +84,12 @@ public final class DevSSHSession {
             throw .ssh("cannot create \(directory): \(error)")
         }
         controlDirectory = directory
+        // The master, not the mux client, sends a session's environment, and it passes on only
+        // the names in its own SendEnv: without these, the nonce never reaches the remote shell.
         let status = try spawnInteractive(
-            ["-M", "-S", controlPath, "-f", "-N", "-o", "ExitOnForwardFailure=yes", "-o", "ControlPersist=no"]
+            ["-M", "-S", controlPath, "-f", "-N", "-o", "ExitOnForwardFailure=yes", "-o", "ControlPersist=no",
+             "-o", "SendEnv=\(RemoteRuntimeDirectory.nonceEnvironmentName)",
+             "-o", "SendEnv=\(RemoteRuntimeDirectory.socketEnvironmentName)"]
                 + arguments.options + [arguments.destination], extraEnvironment: [:])
         guard status == 0 else { throw .ssh("ssh could not connect to \(arguments.destination) (exit \(status))") }
         masterStarted = true
