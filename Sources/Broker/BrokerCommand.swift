@@ -97,6 +97,8 @@ public enum BrokerCommand {
             interactive: !args.flag("--no-prompt") && ownsTerminal())
         try args.finish()
         ignoreBrokenPipeSignal()
+        // Until the reload handler is installed, a SIGHUP must not kill the broker.
+        signal(SIGHUP, SIG_IGN)
         let log: @Sendable (String) -> Void = { writeError("secret-broker: \($0)\n") }
         let secrets = VaultSecretSource(registry: .standard(environment: environment), progress: log)
         let daemon = try BrokerDaemon(options: options, secrets: secrets, log: log)

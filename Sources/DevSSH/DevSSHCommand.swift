@@ -21,7 +21,8 @@ public enum DevSSHCommand {
         session's socket is forwarded to the remote (/run/user/UID/agentbox/ or
         ~/.agentbox/run/, mode 0700), and the remote shell receives AGENTBOX_SESSION_NONCE and
         SECRETS_SOCKET through ssh's SendEnv, never through argv or a file. 'secrets run' on the
-        remote uses them. When ssh exits, the session ends and its socket is removed.
+        remote uses them. When ssh exits, the session ends and its sockets are removed (the
+        remote default broker.sock is replaced by the next connection).
 
           --broker SOCKET   the broker's control socket
                             (default: $XDG_RUNTIME_DIR/secret-broker/control.sock,

@@ -24,6 +24,7 @@ public final class DevSSHSession {
     private var created: SessionCreated?
     private var controlDirectory: String?
     private var masterStarted = false
+    private var remoteSocket: String?
 
     public init(arguments: SSHArguments, sshExecutable: String, broker: ControlClient,
                 environment: [String: String], progress: @escaping (String) -> Void) {
@@ -42,6 +43,7 @@ public final class DevSSHSession {
         try openSharedConnection(sessionId: session.sessionId)
         let report = try prepareRemote()
         let remoteSocket = report.directory + "/" + session.sessionId + ".sock"
+        self.remoteSocket = remoteSocket
         try forward(remote: remoteSocket, local: session.socketPath)
         try forward(remote: report.directory + "/" + RemoteRuntimeDirectory.socketName, local: session.socketPath)
         if !report.environmentAccepted {
@@ -125,6 +127,7 @@ public final class DevSSHSession {
 
     private func tearDown() {
         if masterStarted {
+            removeRemoteSocket()
             _ = try? runSSH(["-S", controlPath, "-O", "exit", arguments.destination], what: "closing the connection")
         }
         if let created {
@@ -134,6 +137,17 @@ public final class DevSSHSession {
             unlink(controlPath)
             rmdir(controlDirectory)
         }
+    }
+
+    /// Removes this session's socket file on the remote, through the shared connection only
+    /// (never a new connection that could prompt). The default `broker.sock` is left alone: a
+    /// newer connection may own it; the next preparation step replaces it.
+    private func removeRemoteSocket() {
+        guard let remoteSocket, !remoteSocket.contains("'"),
+            (try? runSSH(["-S", controlPath, "-O", "check", arguments.destination], what: "checking the connection")) != nil
+        else { return }
+        _ = try? runSSH(["-S", controlPath, "-o", "BatchMode=yes", arguments.destination, "rm -f '\(remoteSocket)'"],
+                        what: "removing the remote socket")
     }
 
     // MARK: - Running ssh

@@ -25,6 +25,8 @@ import Testing
         let laptopSocket = world.broker.directory.file("r/sessions/\(sessionId).sock")
         #expect(lstat(laptopSocket, &info) != 0, "the session socket is still on the laptop")
         #expect(try world.sessions().allSatisfy { $0.sessionId != sessionId })
+        let remoteSocket = "\(world.runtimeDirectory)/agentbox/\(sessionId).sock"
+        #expect(lstat(remoteSocket, &info) != 0, "the session socket is still on the remote")
         let events = try world.auditEvents().filter { $0.session == sessionId }
         #expect(events.contains { $0.event == "session-start" })
         #expect(events.contains { $0.event == "session-end" && $0.reason == "devssh ended the session" })
