@@ -33,11 +33,16 @@ let package = Package(
             name: "SecretsRun",
             dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTP", "YAMLDocument", "CAgentboxSys"]),
         .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "BrokerControl", "SecretsRun"]),
+        .target(name: "Redaction", dependencies: ["AgentboxCore"]),
 
         // Thin executables.
         .executableTarget(name: "secret-broker", dependencies: ["Broker"]),
         .executableTarget(name: "devssh", dependencies: ["DevSSH"]),
         .executableTarget(name: "secrets", dependencies: ["SecretsRun"]),
+        .executableTarget(name: "agentbox-redact", dependencies: ["Redaction"]),
+
+        // Benchmarks (`make bench`).
+        .executableTarget(name: "redactor-bench", dependencies: ["Redaction"], path: "bench/redactor"),
 
         // Test support and tests.
         .target(name: "TestSupport", dependencies: ["AgentboxCore"], path: "Tests/TestSupport"),
@@ -49,6 +54,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Broker", "SecretsRun", "DevSSH", "TestSupport"]),
     ]
 )
