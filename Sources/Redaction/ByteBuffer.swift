@@ -47,8 +47,7 @@ final class ByteBuffer {
         if n == 0 { return }
         let rest = count - n
         if rest > 0 { memmove(base, base + n, rest) }
-        wipe(base + rest, n)
-        count = rest
+        count = rest  // the bytes past `count` are overwritten by the next append and wiped on deinit
     }
 
     func removeAll() {

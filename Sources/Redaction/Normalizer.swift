@@ -114,7 +114,9 @@ struct Normalizer {
         let raw = UnsafeRawPointer(input)
         while index < count {
             if state == .ground {
-                // Fast path: whole words with nothing to rewrite.
+                // Fast path: whole words with nothing to rewrite. `carry` is 0x80 when the byte
+                // before the word was a space.
+                var carry: UInt64 = previousWasSpace ? 0x80 : 0
                 while index + 8 <= count {
                     let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
                     let control = (word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080
@@ -122,7 +124,7 @@ struct Normalizer {
                     let spaces =
                         ~(((flipped & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | flipped
                         | 0x7F7F_7F7F_7F7F_7F7F)
-                    let doubled = spaces & ((spaces << 8) | (previousWasSpace ? 0x80 : 0))
+                    let doubled = spaces & ((spaces &<< 8) | carry)
                     if control | doubled != 0 { break }
                     if droppedSinceLastKept {
                         breakpointView.append(viewStart + written)
@@ -132,8 +134,9 @@ struct Normalizer {
                     UnsafeMutableRawPointer(out + written).storeBytes(of: word, as: UInt64.self)
                     written += 8
                     index += 8
-                    previousWasSpace = word >> 56 == 0x20
+                    carry = spaces &>> 56
                 }
+                previousWasSpace = carry != 0
                 // One word (or the tail) byte by byte.
                 let stop = min(index + 8, count)
                 while index < stop {

@@ -139,18 +139,20 @@ public final class StreamingRedactor {
         let bytes = UnsafeRawPointer(view.base)
         var position = scanPosition
 
-        @inline(__always) func test(_ gram: UInt32) -> Bool {
-            let hash = (gram &* multiplier) >> shift
-            return bits[Int(hash >> 6)] & (1 << UInt64(hash & 63)) != 0
+        /// The filter bit of `gram`, as 0 or 1 (no branch, so the three loads of a word overlap).
+        @inline(__always) func bit(_ gram: UInt32) -> UInt64 {
+            let hash = (gram &* multiplier) &>> shift
+            return bits[Int(hash &>> 6)] &>> UInt64(hash & 63) & 1
         }
+        @inline(__always) func test(_ gram: UInt32) -> Bool { bit(gram) != 0 }
 
         // Three grams per 8-byte load: at +0, +2, +4.
         while position + 8 <= end {
             let word = bytes.loadUnaligned(fromByteOffset: position - base, as: UInt64.self)
             let first = UInt32(truncatingIfNeeded: word)
-            let second = UInt32(truncatingIfNeeded: word >> 16)
-            let third = UInt32(truncatingIfNeeded: word >> 32)
-            if test(first) || test(second) || test(third) {
+            let second = UInt32(truncatingIfNeeded: word &>> 16)
+            let third = UInt32(truncatingIfNeeded: word &>> 32)
+            if bit(first) | bit(second) | bit(third) != 0 {
                 if test(first) { hit(first, at: position, atEnd: atEnd) }
                 if test(second) { hit(second, at: position + 2, atEnd: atEnd) }
                 if test(third) { hit(third, at: position + 4, atEnd: atEnd) }
