@@ -38,7 +38,7 @@ struct TokenFormat: Sendable {
 
     static let all: [TokenFormat] = [
         TokenFormat(
-            label: "aws-access-key-id", prefix: [ByteClass("A"), ByteClass("AS"), ByteClass("I"), ByteClass("A")],
+            label: "aws-access-key-id", prefix: [ByteClass("A"), ByteClass("KS"), ByteClass("I"), ByteClass("A")],
             notBefore: .upperDigit, body: .upperDigit, minimumBody: 16, maximumLength: 128, mixedBody: false,
             shape: .simple, anchor: 0),
         TokenFormat(
