@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// A growable byte buffer that can drop bytes from its front cheaply and zeroes its storage when

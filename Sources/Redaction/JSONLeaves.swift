@@ -62,9 +62,10 @@ enum JSONLeaves {
             case UInt8(ascii: "n"): return literal("null")
             default:
                 let start = index
-                while let next = peek, next == UInt8(ascii: "-") || next == UInt8(ascii: "+") || next == UInt8(ascii: ".")
-                    || next == UInt8(ascii: "e") || next == UInt8(ascii: "E")
-                    || (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9"))
+                while let next = peek,
+                    next == UInt8(ascii: "-") || next == UInt8(ascii: "+") || next == UInt8(ascii: ".")
+                        || next == UInt8(ascii: "e") || next == UInt8(ascii: "E")
+                        || (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9"))
                 {
                     index += 1
                 }
@@ -103,7 +104,8 @@ enum JSONLeaves {
                     case UInt8(ascii: "r"): out.append(0x0D)
                     case UInt8(ascii: "t"): out.append(0x09)
                     case UInt8(ascii: "u"):
-                        guard index + 4 <= bytes.count, let unit = UInt16(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
+                        guard index + 4 <= bytes.count,
+                            let unit = UInt16(String(decoding: bytes[index..<index + 4], as: UTF8.self), radix: 16)
                         else { return nil }
                         index += 4
                         if (0xD800..<0xDC00).contains(unit) {

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import AgentboxCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 /// The core of `agentbox redact` (and `agentbox-redact`): redact files or standard input to
 /// standard output.
@@ -48,7 +49,9 @@ public enum RedactCommand {
             }
             if parser.flag("--no-token-formats") { options.knownTokenFormats = false }
             if let text = try parser.option("--min-length") {
-                guard let value = Int(text), value >= 5 else { throw UsageError("--min-length must be a number, at least 5") }
+                guard let value = Int(text), value >= 5 else {
+                    throw UsageError("--min-length must be a number, at least 5")
+                }
                 options.minimumLength = value
             }
             while let operand = parser.operand() { files.append(operand) }
@@ -87,7 +90,9 @@ public enum RedactCommand {
         var out: [UInt8] = []
         out.reserveCapacity(1 << 17)
         while true {
-            let count = try valueOrErrno("read") { buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) } }
+            let count = try valueOrErrno("read") {
+                buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+            }
             if count == 0 { break }
             out.removeAll(keepingCapacity: true)
             buffer.withUnsafeBytes { stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &out) }

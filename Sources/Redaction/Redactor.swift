@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// The compiled redaction patterns of a session: every form of every registered value and the

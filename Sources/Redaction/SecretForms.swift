@@ -21,7 +21,8 @@
 /// duplicates and forms shorter than the minimum length.
 public enum SecretForms {
     /// The forms of `value`, without duplicates, in a stable order.
-    public static func forms(of value: [UInt8], minimumLength: Int = RedactionOptions.defaultMinimumLength) -> [[UInt8]] {
+    public static func forms(of value: [UInt8], minimumLength: Int = RedactionOptions.defaultMinimumLength) -> [[UInt8]]
+    {
         var result: [[UInt8]] = []
         var seen = Set<[UInt8]>()
         func add(_ form: [UInt8]) {

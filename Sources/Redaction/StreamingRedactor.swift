@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// Redacts a byte stream as it is written, for one output (a PTY, a transcript, a file).
@@ -232,7 +232,8 @@ public final class StreamingRedactor {
         if let notBefore = token.notBefore, start > viewBase, notBefore.contains(bytes[start - 1 - viewBase]) {
             return false
         }
-        for position in start..<viewEnd where !token.byteClass(at: position - start).contains(bytes[position - viewBase]) {
+        for position in start..<viewEnd
+        where !token.byteClass(at: position - start).contains(bytes[position - viewBase]) {
             return false
         }
         return true

@@ -2,9 +2,9 @@ import AgentboxCore
 import Redaction
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 ignoreBrokenPipeSignal()

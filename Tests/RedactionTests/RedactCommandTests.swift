@@ -18,16 +18,24 @@ struct RedactCommandTests {
         let inFD = open(input, O_RDONLY)
         let outFD = open(output, O_WRONLY | O_TRUNC)
         let errFD = open(errors, O_WRONLY | O_TRUNC)
-        defer { close(inFD); close(outFD); close(errFD) }
+        defer {
+            close(inFD)
+            close(outFD)
+            close(errFD)
+        }
         let status = RedactCommand.run(arguments, input: inFD, output: outFD, errors: errFD)
-        return (status.rawValue, try String(contentsOfFile: output, encoding: .utf8), try String(contentsOfFile: errors, encoding: .utf8))
+        return (
+            status.rawValue, try String(contentsOfFile: output, encoding: .utf8),
+            try String(contentsOfFile: errors, encoding: .utf8)
+        )
     }
 
     @Test func redactsOldLogsWithSecretsFromFiles() throws {
         let list = try temporaryFile("first-secret-value\r\nsecond-secret-value\n\nabc\n")
         let pem = Fixture.pemKey(lines: 3)
         let whole = try temporaryFile(pem + "\n")
-        let log = try temporaryFile("a first-secret-value b\n" + pem + "\nc " + Data("second-secret-value".utf8).base64EncodedString() + "\n")
+        let log = try temporaryFile(
+            "a first-secret-value b\n" + pem + "\nc " + Data("second-secret-value".utf8).base64EncodedString() + "\n")
         defer { for path in [list, whole, log] { try? FileManager.default.removeItem(atPath: path) } }
         let result = try run(["--secret-file", list, "--secret-value-file", whole, log])
         #expect(result.status == 0)

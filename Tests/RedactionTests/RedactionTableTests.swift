@@ -101,7 +101,8 @@ struct RedactionTableTests {
             expected: "+ curl -H 'X-Token: [REDACTED:Q]' https://example.com\n"),
         Case(
             "colour escape inside the secret", secrets: [("T", "token-abcdef")],
-            input: "\u{1B}[32mtok\u{1B}[1;31men-abc\u{1B}[0mdef!", expected: "\u{1B}[32m[REDACTED:T]\u{1B}[1;31m\u{1B}[0m!"),
+            input: "\u{1B}[32mtok\u{1B}[1;31men-abc\u{1B}[0mdef!",
+            expected: "\u{1B}[32m[REDACTED:T]\u{1B}[1;31m\u{1B}[0m!"),
         Case(
             "two secrets, one a prefix of the other",
             secrets: [("SHORT", "abcdef123"), ("LONG", "abcdef123456789")],
@@ -182,7 +183,13 @@ struct RedactionTableTests {
         for character in json {
             if inString {
                 out.append(character)
-                if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+                if escaped {
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == "\"" {
+                    inString = false
+                }
             } else if character == "\"" {
                 inString = true
                 out.append(character)

@@ -1,5 +1,6 @@
-@testable import Redaction
 import Testing
+
+@testable import Redaction
 
 /// The property of issue 5: however the input is split into writes, the output is the same as for
 /// the whole input at once, and no registered form of a secret survives.
@@ -46,7 +47,8 @@ struct StreamingPropertyTests {
                     form = form.flatMap { $0 == 0x0A ? Array("\r\r\n".utf8) : [$0] }
                 }
                 if chance(30) && form.count > 2 {  // a colour change inside the secret
-                    form.insert(contentsOf: Array("\u{1B}[32m".utf8), at: 1 + Int(random.next() % UInt64(form.count - 1)))
+                    form.insert(
+                        contentsOf: Array("\u{1B}[32m".utf8), at: 1 + Int(random.next() % UInt64(form.count - 1)))
                 }
                 sample.input += form
             } else {

@@ -37,7 +37,9 @@ struct TokenFormatTests {
     @Test func redactsTokenWithColourChangeInside() {
         let redactor = Redactor(secrets: [])
         let input = "key: \u{1B}[33mghp_aB3dE5gH7jK9mN1\u{1B}[0mpQ3sT5vW7yZ9bC1dE3fG5 ok"
-        #expect(Fixture.text(Fixture.redact(redactor, Array(input.utf8))) == "key: \u{1B}[33m[REDACTED:github-token]\u{1B}[0m ok")
+        #expect(
+            Fixture.text(Fixture.redact(redactor, Array(input.utf8)))
+                == "key: \u{1B}[33m[REDACTED:github-token]\u{1B}[0m ok")
     }
 
     @Test func redactsPEMPrivateKeyBlock() {

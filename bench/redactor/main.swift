@@ -3,14 +3,15 @@
 //
 // Usage: redactor-bench [--mib N] [--chunk BYTES] [--runs N]
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#else
-#error("unsupported platform")
-#endif
 import Redaction
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
 
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64
@@ -62,7 +63,8 @@ struct Generator {
     static let secretAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.+/=!@#%".utf8)
     mutating func makeSecret(_ index: Int) -> [UInt8] {
         let length = 16 + Int(random.next() % 33)
-        var value = (0..<length).map { _ in Self.secretAlphabet[Int(random.next() % UInt64(Self.secretAlphabet.count))] }
+        var value = (0..<length).map { _ in Self.secretAlphabet[Int(random.next() % UInt64(Self.secretAlphabet.count))]
+        }
         if index % 10 == 9 {  // every tenth: a multi-line value
             value += [0x0A] + (0..<24).map { _ in Self.secretAlphabet[Int(random.next() % 62)] }
         }
@@ -71,8 +73,10 @@ struct Generator {
 
     // MARK: Corpus: compiler output with colours, JSON lines, base64 blobs, CRLF text
 
-    static let words = ["let", "value", "request", "cannot", "find", "in", "scope", "type", "String", "Int", "return", "func",
-        "error", "warning", "note", "expected", "argument", "label", "struct", "self", "init", "the", "of", "to", "and"]
+    static let words = [
+        "let", "value", "request", "cannot", "find", "in", "scope", "type", "String", "Int", "return", "func",
+        "error", "warning", "note", "expected", "argument", "label", "struct", "self", "init", "the", "of", "to", "and",
+    ]
     static let base64Characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     mutating func word() -> String { Self.words[Int(random.next() % UInt64(Self.words.count))] }
@@ -84,7 +88,9 @@ struct Generator {
         let colour = kind == "error" ? "31" : kind == "warning" ? "35" : "30"
         let message = (0..<(4 + number(8))).map { _ in word() }.joined(separator: " ")
         let code = "    " + (0..<(3 + number(9))).map { _ in word() }.joined(separator: " ")
-        out += Array("\u{1B}[1m\(file):\(number(900) + 1):\(number(80) + 1): \u{1B}[0;1;\(colour)m\(kind): \u{1B}[0m\u{1B}[1m\(message)\u{1B}[0m\n".utf8)
+        out += Array(
+            "\u{1B}[1m\(file):\(number(900) + 1):\(number(80) + 1): \u{1B}[0;1;\(colour)m\(kind): \u{1B}[0m\u{1B}[1m\(message)\u{1B}[0m\n"
+                .utf8)
         out += Array("\(code)\n".utf8)
         out += Array(("\u{1B}[0;1;32m" + String(repeating: " ", count: 4 + number(30)) + "^~~~~\u{1B}[0m\n").utf8)
     }
@@ -110,7 +116,9 @@ struct Generator {
     }
 
     mutating func crlfText(into out: inout [UInt8]) {
-        out += Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(number(100000))\r\nX-Request-Id: \(number(1 << 30))\r\n\r\n".utf8)
+        out += Array(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(number(100000))\r\nX-Request-Id: \(number(1 << 30))\r\n\r\n"
+                .utf8)
     }
 
     mutating func buildCorpus(bytes: Int, secrets: [[UInt8]]) -> [UInt8] {
@@ -137,7 +145,6 @@ struct Generator {
         while corpus.count < bytes { corpus += block.prefix(bytes - corpus.count) }
         return corpus
     }
-
 
 }
 
@@ -176,7 +183,9 @@ print("corpus: \(mebibytes) MiB, writes of \(chunk) bytes, best of \(runs) runs"
 print("memcpy (same chunks):                      \(fixed(copyRate, 0, width: 8)) MB/s   1.00")
 
 for count in (option("--secrets", -1) >= 0 ? [option("--secrets", -1)] : [0, 10, 100, 1000]) {
-    let secrets = allSecrets.prefix(count).enumerated().map { RedactionSecret(name: "S\($0.offset)", value: $0.element) }
+    let secrets = allSecrets.prefix(count).enumerated().map {
+        RedactionSecret(name: "S\($0.offset)", value: $0.element)
+    }
     let buildStart = now()
     let redactor = Redactor(secrets: secrets)
     let buildSeconds = now() - buildStart
