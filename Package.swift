@@ -43,12 +43,17 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["AgentboxCore", "CAgentboxSys", "CSandbox"]),
         .target(name: "Agentbox", dependencies: ["AgentboxCore", "BrokerProtocol", "SecretsRun", "Sandbox"]),
         .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "BrokerControl", "SecretsRun"]),
+        .target(name: "Redaction", dependencies: ["AgentboxCore"]),
 
         // Thin executables.
         .executableTarget(name: "secret-broker", dependencies: ["Broker"]),
         .executableTarget(name: "devssh", dependencies: ["DevSSH"]),
         .executableTarget(name: "secrets", dependencies: ["SecretsRun"]),
         .executableTarget(name: "agentbox", dependencies: ["Agentbox"]),
+        .executableTarget(name: "agentbox-redact", dependencies: ["Redaction"]),
+
+        // Benchmarks (`make bench`).
+        .executableTarget(name: "redactor-bench", dependencies: ["Redaction"], path: "bench/redactor"),
 
         // Test support and tests.
         .target(name: "TestSupport", dependencies: ["AgentboxCore"], path: "Tests/TestSupport"),
@@ -61,6 +66,7 @@ let package = Package(
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Broker", "SecretsRun", "DevSSH", "TestSupport"]),
     ]
 )

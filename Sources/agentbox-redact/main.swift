@@ -1,0 +1,11 @@
+import AgentboxCore
+import Redaction
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+ignoreBrokenPipeSignal()
+exit(RedactCommand.run(Array(CommandLine.arguments.dropFirst())).rawValue)
