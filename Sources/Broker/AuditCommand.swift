@@ -9,7 +9,7 @@ enum AuditCommand {
         let path = try args.option("--audit-log") ?? defaultPath
         try args.finish()
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            writeError("secret-broker: no audit log at \(path)\n")
+            writeStandardError("secret-broker: no audit log at \(path)\n")
             return ExitCode.failure.rawValue
         }
         var pending = Data()

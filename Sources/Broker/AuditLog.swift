@@ -33,7 +33,7 @@ public final class AuditLog: @unchecked Sendable {
             let written = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if written < 0 {
                 if errno == EINTR { continue }
-                FileHandle.standardError.write(Data("secret-broker: cannot write audit log \(path): \(String(cString: strerror(errno)))\n".utf8))
+                writeStandardError("secret-broker: cannot write audit log \(path): \(String(cString: strerror(errno)))\n")
                 return false
             }
             offset += written
@@ -74,29 +74,12 @@ public enum AuditValue: Sendable, Equatable, ExpressibleByStringLiteral, Express
 
     var json: String {
         switch self {
-        case .string(let text): return Self.quote(text)
+        case .string(let text): return JSONString.quote(text)
         case .int(let number): return String(number)
         case .bool(let flag): return flag ? "true" : "false"
-        case .strings(let list): return "[" + list.map(Self.quote).joined(separator: ",") + "]"
+        case .strings(let list): return "[" + list.map(JSONString.quote).joined(separator: ",") + "]"
         case .object(let fields):
-            return "{" + fields.keys.sorted().map { Self.quote($0) + ":" + fields[$0]!.json }.joined(separator: ",") + "}"
+            return "{" + fields.keys.sorted().map { JSONString.quote($0) + ":" + fields[$0]!.json }.joined(separator: ",") + "}"
         }
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7f:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -48,7 +48,7 @@ public enum BrokerCommand {
                 print(usage)
                 return 0
             }
-            writeError("secret-broker: missing command\n\(usage)\n")
+            writeStandardError("secret-broker: missing command\n\(usage)\n")
             return ExitCode.usage.rawValue
         }
         if args.flag("--help", "-h") {
@@ -72,17 +72,17 @@ public enum BrokerCommand {
             default: throw UsageError("unknown command \(command)")
             }
         } catch let error as UsageError {
-            writeError("secret-broker: \(error.message)\nRun 'secret-broker --help' for usage.\n")
+            writeStandardError("secret-broker: \(error.message)\nRun 'secret-broker --help' for usage.\n")
             return ExitCode.usage.rawValue
         } catch let error as ControlError {
-            writeError("secret-broker: \(error)\n")
+            writeStandardError("secret-broker: \(error)\n")
             if case .unreachable = error { return ExitCode.unavailable.rawValue }
             return ExitCode.failure.rawValue
         } catch let error as PolicyError {
-            writeError("\(error)\n")
+            writeStandardError("\(error)\n")
             return policyExitCode(error)
         } catch {
-            writeError("secret-broker: \(error)\n")
+            writeStandardError("secret-broker: \(error)\n")
             return ExitCode.failure.rawValue
         }
     }
@@ -99,7 +99,7 @@ public enum BrokerCommand {
         ignoreBrokenPipeSignal()
         // Until the reload handler is installed, a SIGHUP must not kill the broker.
         signal(SIGHUP, SIG_IGN)
-        let log: @Sendable (String) -> Void = { writeError("secret-broker: \($0)\n") }
+        let log: @Sendable (String) -> Void = { writeStandardError("secret-broker: \($0)\n") }
         let secrets = VaultSecretSource(registry: .standard(environment: environment), progress: log)
         let daemon = try BrokerDaemon(options: options, secrets: secrets, log: log)
         try daemon.start()
@@ -258,8 +258,4 @@ public enum BrokerCommand {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         return formatter.string(from: Date(timeIntervalSince1970: Double(seconds)))
     }
-}
-
-func writeError(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
 }

@@ -80,7 +80,7 @@ public enum DevSSHCommand {
             return 0
         }
         if args.isEmpty {
-            writeError(usage + "\n")
+            writeStandardError(usage + "\n")
             return ExitCode.usage.rawValue
         }
         let parsed: SSHArguments
@@ -94,7 +94,7 @@ public enum DevSSHCommand {
         }
         let broker = ControlClient(socketPath: brokerSocket ?? BrokerPaths(environment: environment).controlSocket)
         let session = DevSSHSession(arguments: parsed, sshExecutable: ssh, broker: broker, environment: environment,
-                                    progress: { writeError("devssh: \($0)\n") })
+                                    progress: { writeStandardError("devssh: \($0)\n") })
         signal(SIGINT, SIG_IGN)
         signal(SIGQUIT, SIG_IGN)
         do {
@@ -105,13 +105,8 @@ public enum DevSSHCommand {
     }
 
     private static func fail(_ error: DevSSHError) -> Int32 {
-        writeError("devssh: \(error)\n")
-        if case .usage = error { writeError("Run 'devssh --help' for usage.\n") }
+        writeStandardError("devssh: \(error)\n")
+        if case .usage = error { writeStandardError("Run 'devssh --help' for usage.\n") }
         return error.exitCode
     }
-}
-
-func writeError(_ text: String) {
-    let bytes = Array(text.utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }

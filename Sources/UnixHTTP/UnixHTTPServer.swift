@@ -163,28 +163,5 @@ private func send(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD
 
 /// A JSON error body `{"code":…, "message":…}` without going through a JSON encoder.
 public func errorResponse(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
-    HTTPResponse(status: status, body: Array("{\"code\":\(jsonQuoted(code)),\"message\":\(jsonQuoted(message))}".utf8))
-}
-
-func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20:
-            out += "\\u00" + String(scalar.value, radix: 16).leftPadded(to: 2)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
+    HTTPResponse(status: status, body: Array("{\"code\":\(JSONString.quote(code)),\"message\":\(JSONString.quote(message))}".utf8))
 }
