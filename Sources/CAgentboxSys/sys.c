@@ -103,3 +103,7 @@ void ab_close_from(int lowest) {
     if (max < 0) max = 65536;
     for (int fd = lowest; fd < max; fd++) close(fd);
 }
+
+const void *ab_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length);
+}

@@ -16,6 +16,9 @@ int ab_listen_unix(const char *path, int backlog);
 /// Zeroes `length` bytes at `buffer` in a way the compiler may not elide.
 void ab_secure_zero(void *buffer, size_t length);
 
+/// glibc's memmem (a _GNU_SOURCE function Swift cannot see).
+const void *ab_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
+
 /// Replaces the process image: execve(path, argv, envp); if `path` has no slash, searches
 /// `search_path` (a PATH value, never the environment being passed) the way execvp does.
 /// Returns only on failure, with errno set.
