@@ -107,7 +107,7 @@ public final class EchoScrubber {
                 ab_memmem(base, count, needle.baseAddress, needle.count)
             }
             guard let found else { continue }
-            let start = position + (UnsafeRawPointer(found) - UnsafeRawPointer(buffer.baseAddress!))
+            let start = UnsafeRawPointer(found) - UnsafeRawPointer(buffer.baseAddress!)
             if best == nil || start < best!.0 || (start == best!.0 && pattern.count > best!.1) {
                 best = (start, pattern.count)
             }
