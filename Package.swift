@@ -68,6 +68,9 @@ let package = Package(
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
+        .testTarget(
+            name: "ProxyEndToEndTests",
+            dependencies: ["Broker", "SecretsRun", "CredentialProxy", "BrokerProtocol", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Broker", "SecretsRun", "DevSSH", "TestSupport"]),
     ]
 )

@@ -13,8 +13,9 @@ import Darwin
 /// chunks: the raw value, its percent-encoded form, and its base64 forms (standard and URL
 /// alphabets, at each of the three alignments it can have inside a longer encoded text).
 ///
-/// It holds back up to the longest pattern's length minus one byte between chunks, so a
-/// value split across two writes is still caught.
+/// Between chunks it holds back only a tail that could be the start of an echo (at most the
+/// longest pattern's length minus one byte), so a value split across two writes is still
+/// caught and everything else passes at once.
 public final class EchoScrubber {
     /// What an echo is replaced with.
     public static let replacement = Array("[REDACTED]".utf8)
@@ -90,12 +91,31 @@ public final class EchoScrubber {
                 position = start + length
             }
         }
-        let keep = final ? 0 : min(longest - 1, pending.count - position)
+        let keep = final ? 0 : partialMatchLength(from: position)
         let cut = pending.count - keep
         out.append(contentsOf: pending[position..<cut])
         pending.withUnsafeMutableBytes { zeroBytes(UnsafeMutableRawBufferPointer(rebasing: $0[0..<cut])) }
         pending.removeFirst(cut)
         return out
+    }
+
+    /// The longest tail of `pending` (after `position`) that is the start of some pattern: only
+    /// those bytes are held back, so a stream with no partial echo passes with no delay at all.
+    private func partialMatchLength(from position: Int) -> Int {
+        let available = pending.count - position
+        var keep = 0
+        for pattern in patterns {
+            var length = min(pattern.count - 1, available)
+            while length > keep {
+                let start = pending.count - length
+                if pending[start] == pattern[0] && pending[start..<pending.count].elementsEqual(pattern[0..<length]) {
+                    keep = length
+                    break
+                }
+                length -= 1
+            }
+        }
+        return keep
     }
 
     private func earliestMatch(_ buffer: UnsafeRawBufferPointer, from position: Int) -> (Int, Int)? {

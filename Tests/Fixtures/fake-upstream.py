@@ -74,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
         if path.endswith("/chat/completions"):
             return self.chat(request)
         if path.endswith("/responses"):
-            return self.responses(request)
+            return self.responses_api(request)
         if path.endswith("/messages"):
             return self.messages(request)
         if path.endswith("/echo"):
@@ -132,7 +132,7 @@ class Handler(BaseHTTPRequestHandler):
         self.sse(None, "[DONE]")
         self.end_stream()
 
-    def responses(self, request):
+    def responses_api(self, request):
         text = "Hello from the fake Responses API"
         model = request.get("model", "m")
         base = {"id": "resp_1", "object": "response", "created_at": 1, "model": model, "output": [],
