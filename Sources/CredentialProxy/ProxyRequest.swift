@@ -33,7 +33,9 @@ public struct ProxyTarget: Sendable, Equatable {
     /// The path for the audit log: no query values, only their names.
     public var auditPath: String {
         guard let query else { return rest }
-        let names = query.split(separator: "&").map { $0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? "" }
+        let names = query.split(separator: "&").map {
+            $0.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+        }
         return rest + "?" + names.map { $0 + "=…" }.joined(separator: "&")
     }
 }
@@ -60,11 +62,14 @@ public enum ProxyRequestCheck {
     /// fragments or dot segments are refused: the proxy is not an open proxy.
     public static func parseTarget(_ target: String) throws(ProxyRefusal) -> ProxyTarget {
         guard target.hasPrefix("/") else {
-            throw ProxyRefusal(400, "not-origin-form",
-                               "refused: the proxy only serves its own paths (/p/<lease>/<secret>/…), not absolute URLs")
+            throw ProxyRefusal(
+                400, "not-origin-form",
+                "refused: the proxy only serves its own paths (/p/<lease>/<secret>/…), not absolute URLs")
         }
-        for byte in target.utf8 where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "#") {
-            throw ProxyRefusal(400, "bad-target", "refused: the request target contains a character the proxy does not pass")
+        for byte in target.utf8
+        where byte <= 0x20 || byte >= 0x7F || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "#") {
+            throw ProxyRefusal(
+                400, "bad-target", "refused: the request target contains a character the proxy does not pass")
         }
         let pathPart: Substring
         var query: String?
@@ -80,14 +85,17 @@ public enum ProxyRequestCheck {
         }
         let lease = String(segments[segments.startIndex + 1])
         let name = String(segments[segments.startIndex + 2])
-        guard !lease.isEmpty, !name.isEmpty else { throw ProxyRefusal(404, "unknown-route", "refused: no proxy route at this path") }
+        guard !lease.isEmpty, !name.isEmpty else {
+            throw ProxyRefusal(404, "unknown-route", "refused: no proxy route at this path")
+        }
         let restSegments = segments.dropFirst(3)
         for segment in restSegments {
             let lowered = segment.lowercased()
             if segment == "." || segment == ".." || lowered.contains("%2e") || lowered.contains("%2f")
                 || lowered.contains("%5c") || lowered.contains("%00")
             {
-                throw ProxyRefusal(400, "bad-path", "refused: dot segments and encoded separators are not passed upstream")
+                throw ProxyRefusal(
+                    400, "bad-path", "refused: dot segments and encoded separators are not passed upstream")
             }
         }
         let rest = "/" + restSegments.joined(separator: "/")
@@ -100,7 +108,8 @@ public enum ProxyRequestCheck {
             let badName = name.utf8.contains { $0 <= 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: ":") } || name.isEmpty
             let badValue = value.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
             if badName || badValue {
-                throw ProxyRefusal(400, "bad-header", "refused: a header carries a control character (CR/LF injection?)")
+                throw ProxyRefusal(
+                    400, "bad-header", "refused: a header carries a control character (CR/LF injection?)")
             }
         }
     }
@@ -118,8 +127,10 @@ public enum ProxyRequestCheck {
 
     /// Headers the proxy sets itself or must not pass (length and encoding are curl's; the body
     /// must stay readable so that echoes of the key can be replaced).
-    public static let managed: Set<String> = ["host", "content-length", "expect", "accept-encoding", "forwarded",
-                                              "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via"]
+    public static let managed: Set<String> = [
+        "host", "content-length", "expect", "accept-encoding", "forwarded",
+        "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via",
+    ]
 
     /// The headers to send upstream: the client's minus hop-by-hop headers, the headers the
     /// client names in `Connection:`, every credential header, the configured credential
@@ -130,12 +141,15 @@ public enum ProxyRequestCheck {
     ) -> [(name: String, value: String)] {
         var dropped = hopByHop.union(credentialHeaders).union(managed)
         dropped.insert(credentialHeaderName.lowercased())
-        for (name, value) in headers where name.lowercased() == "connection" || name.lowercased() == "proxy-connection" {
+        for (name, value) in headers where name.lowercased() == "connection" || name.lowercased() == "proxy-connection"
+        {
             for token in value.split(separator: ",") {
                 dropped.insert(token.trimmingSpaces().lowercased())
             }
         }
-        var result = headers.filter { !dropped.contains($0.name.lowercased()) && !$0.name.lowercased().hasPrefix("x-agentbox-") }
+        var result = headers.filter {
+            !dropped.contains($0.name.lowercased()) && !$0.name.lowercased().hasPrefix("x-agentbox-")
+        }
         result.append((credentialHeaderName, credentialValue))
         return result
     }
@@ -165,7 +179,9 @@ public enum ProxyRequestCheck {
             }
             if lowered == "authorization" {
                 let words = value.split(separator: " ", maxSplits: 1)
-                if words.count == 2, words[0].lowercased() == "bearer" { tokens.append(String(words[1]).trimmingSpaces()) }
+                if words.count == 2, words[0].lowercased() == "bearer" {
+                    tokens.append(String(words[1]).trimmingSpaces())
+                }
             }
             if lowered == "x-api-key" || lowered == "api-key" { tokens.append(value.trimmingSpaces()) }
         }

@@ -30,6 +30,8 @@ public struct ProxyAuditEntry: Sendable, Equatable {
 /// The broker's side of the proxy: which lease and secret a path names, and whether the
 /// presented placeholder is that lease's (constant time) while the lease is active.
 public protocol ProxyRouter: Sendable {
-    func authorize(_ target: ProxyTarget, headers: [(name: String, value: String)]) -> Result<AuthorizedRoute, ProxyRefusal>
+    func authorize(_ target: ProxyTarget, headers: [(name: String, value: String)]) -> Result<
+        AuthorizedRoute, ProxyRefusal
+    >
     func record(_ entry: ProxyAuditEntry)
 }

@@ -5,11 +5,11 @@ import Foundation
 import Policy
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 public enum ProxyServerError: Error, CustomStringConvertible {
@@ -81,10 +81,14 @@ public final class ProxyServer: @unchecked Sendable {
         case .success(let authorized): route = authorized
         }
         guard route.spec.allows(method: exchange.method, path: target.rest) else {
-            throw ProxyRefusal(403, "route-not-allowed",
-                               "refused: \(exchange.method) \(target.rest) is not in the allow list of \(target.secretName) (policy.yaml:\(route.spec.line))")
+            throw ProxyRefusal(
+                403, "route-not-allowed",
+                "refused: \(exchange.method) \(target.rest) is not in the allow list of \(target.secretName) (policy.yaml:\(route.spec.line))"
+            )
         }
-        if let length = exchange.headers.first(where: { $0.name.caseInsensitiveEquals("content-length") }).flatMap({ Int($0.value) }),
+        if let length = exchange.headers.first(where: { $0.name.caseInsensitiveEquals("content-length") }).flatMap({
+            Int($0.value)
+        }),
             length > route.spec.maxBodyBytes
         {
             throw tooLarge(route.spec)
@@ -102,14 +106,19 @@ public final class ProxyServer: @unchecked Sendable {
             return .failure(ProxyRefusal(500, "internal", "no route"))
         }
         let spec = route.spec
-        var url = spec.upstream.scheme + "://" + (spec.upstream.host.contains(":") ? "[\(spec.upstream.host)]" : spec.upstream.host)
+        var url =
+            spec.upstream.scheme + "://"
+            + (spec.upstream.host.contains(":") ? "[\(spec.upstream.host)]" : spec.upstream.host)
         url += ":\(spec.upstream.port)" + spec.upstream.path + target.rest
         if let query = target.query { url += "?" + query }
-        let credentialValue = route.credential.withUnsafeBytes { spec.headerValue(secret: String(decoding: $0, as: UTF8.self)) }
+        let credentialValue = route.credential.withUnsafeBytes {
+            spec.headerValue(secret: String(decoding: $0, as: UTF8.self))
+        }
         let headers = ProxyRequestCheck.upstreamHeaders(
             from: exchange.headers, credentialHeaderName: spec.headerName, credentialValue: credentialValue)
-        let call = UpstreamCall(url: url, method: exchange.method, headers: headers, body: exchange.body, spec: spec,
-                                options: options, scrubber: EchoScrubber(secret: route.credential))
+        let call = UpstreamCall(
+            url: url, method: exchange.method, headers: headers, body: exchange.body, spec: spec,
+            options: options, scrubber: EchoScrubber(secret: route.credential))
         exchange.call = call
         return call.start()
     }
@@ -170,7 +179,8 @@ private let proxyAccess: MHD_AccessHandlerCallback = {
                 exchange.body.withUnsafeMutableBytes { zeroBytes($0) }
                 exchange.body = []
             } else {
-                exchange.body.append(contentsOf: UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee))
+                exchange.body.append(
+                    contentsOf: UnsafeRawBufferPointer(start: uploadData, count: uploadDataSize.pointee))
             }
         }
         uploadDataSize.pointee = 0
@@ -222,17 +232,20 @@ private let proxyCompleted: MHD_RequestCompletedCallback = { cls, _, connectionC
     exchange.call?.channel.cancel()
     let elapsed = ContinuousClock.now - exchange.started
     let target = exchange.target
-    server.router.record(ProxyAuditEntry(
-        leaseId: target?.leaseId ?? "", secretName: target?.secretName ?? "", method: exchange.method,
-        path: target?.auditPath ?? "(refused target)", status: exchange.status, code: exchange.code,
-        bytesIn: Int64(exchange.body.count), bytesOut: exchange.call?.bytesOut ?? 0,
-        milliseconds: elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+    server.router.record(
+        ProxyAuditEntry(
+            leaseId: target?.leaseId ?? "", secretName: target?.secretName ?? "", method: exchange.method,
+            path: target?.auditPath ?? "(refused target)", status: exchange.status, code: exchange.code,
+            bytesIn: Int64(exchange.body.count), bytesOut: exchange.call?.bytesOut ?? 0,
+            milliseconds: elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
 }
 
 private func refuse(_ refusal: ProxyRefusal, _ exchange: ProxyExchange, _ connection: OpaquePointer) -> MHD_Result {
     exchange.status = refusal.status
     exchange.code = refusal.code
-    let body = Array("{\"error\":{\"message\":\(jsonString(refusal.message)),\"type\":\"agentbox_proxy\",\"code\":\(jsonString(refusal.code))}}".utf8)
+    let body = Array(
+        "{\"error\":{\"message\":\(jsonString(refusal.message)),\"type\":\"agentbox_proxy\",\"code\":\(jsonString(refusal.code))}}"
+            .utf8)
     let response = body.withUnsafeBytes { ab_mhd_response_zeroed_copy($0.baseAddress, $0.count) }
     guard let response else { return .NO }
     _ = MHD_add_response_header(response, "Content-Type", "application/json")
@@ -251,7 +264,8 @@ private func headerLines(_ connection: OpaquePointer) -> [(name: String, value: 
         return .YES
     }
     withExtendedLifetime(collector) {
-        _ = MHD_get_connection_values(connection, .HEADER_KIND, iterator, Unmanaged.passUnretained(collector).toOpaque())
+        _ = MHD_get_connection_values(
+            connection, .HEADER_KIND, iterator, Unmanaged.passUnretained(collector).toOpaque())
     }
     return collector.lines
 }

@@ -43,9 +43,10 @@ final class UpstreamCall: @unchecked Sendable {
     private(set) var refusedAddress = false
     private(set) var bytesOut: Int64 = 0
 
-    init(url: String, method: String, headers: [(name: String, value: String)], body: [UInt8], spec: ProxySpec,
-         options: UpstreamOptions, scrubber: EchoScrubber)
-    {
+    init(
+        url: String, method: String, headers: [(name: String, value: String)], body: [UInt8], spec: ProxySpec,
+        options: UpstreamOptions, scrubber: EchoScrubber
+    ) {
         self.url = url
         self.method = method
         self.headers = headers
@@ -65,10 +66,15 @@ final class UpstreamCall: @unchecked Sendable {
         while head == nil && !done { condition.wait() }
         if let head { return .success(head) }
         if refusedAddress {
-            return .failure(ProxyRefusal(403, "upstream-address-refused",
-                "refused: \(spec.upstream.host) resolves to a private, loopback or link-local address; the policy does not allow that (allowPrivateUpstream)"))
+            return .failure(
+                ProxyRefusal(
+                    403, "upstream-address-refused",
+                    "refused: \(spec.upstream.host) resolves to a private, loopback or link-local address; the policy does not allow that (allowPrivateUpstream)"
+                ))
         }
-        return .failure(ProxyRefusal(502, "upstream-unreachable", "the upstream \(spec.upstream.host) failed: \(failure ?? "no answer")"))
+        return .failure(
+            ProxyRefusal(
+                502, "upstream-unreachable", "the upstream \(spec.upstream.host) failed: \(failure ?? "no answer")"))
     }
 
     private func perform() {
@@ -78,7 +84,8 @@ final class UpstreamCall: @unchecked Sendable {
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
         // An empty value removes a header curl would add on its own.
-        for name in ["Expect", "Accept", "Content-Type"] where !headers.contains(where: { $0.name.caseInsensitiveEquals(name) }) {
+        for name in ["Expect", "Accept", "Content-Type"]
+        where !headers.contains(where: { $0.name.caseInsensitiveEquals(name) }) {
             list = curl_slist_append(list, "\(name):")
         }
         defer { curl_slist_free_all(list) }
@@ -141,7 +148,8 @@ final class UpstreamCall: @unchecked Sendable {
     }
 
     fileprivate func headerLine(_ line: String) {
-        let trimmed = line.hasSuffix("\r\n") ? String(line.dropLast(2)) : line.hasSuffix("\n") ? String(line.dropLast()) : line
+        let trimmed =
+            line.hasSuffix("\r\n") ? String(line.dropLast(2)) : line.hasSuffix("\n") ? String(line.dropLast()) : line
         if trimmed.hasPrefix("HTTP/") {
             let words = trimmed.split(separator: " ")
             headStatus = words.count > 1 ? Int(words[1]) ?? 502 : 502
@@ -216,7 +224,8 @@ private let openSocketCallback: ab_curl_opensocket_callback = { context, _, addr
     let call = Unmanaged<UpstreamCall>.fromOpaque(context).takeUnretainedValue()
     let allowed = withUnsafePointer(to: &address.pointee.addr) { call.addressAllowed($0) }
     guard allowed else { return ab_curl_socket_bad() }
-    return socket(address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
+    return socket(
+        address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
 }
 
 /// Easy handles kept between requests, so that connections to an upstream are reused
