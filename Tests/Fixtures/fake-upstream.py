@@ -18,6 +18,7 @@ tls = sys.argv[4:7] if len(sys.argv) >= 7 and sys.argv[4] == "--tls" else None
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
