@@ -21,6 +21,7 @@ release: packages
 
 # The full suite: unit tests and end-to-end tests against a real sshd, pass and gpg.
 test: packages
+	@scripts/ensure-python-packages
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 

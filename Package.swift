@@ -33,10 +33,16 @@ let package = Package(
         .target(name: "BrokerProtocol", dependencies: ["AgentboxCore"]),
         .target(name: "UnixHTTP", dependencies: ["AgentboxCore", "CMicroHTTPD", "CAgentboxSys"]),
         .target(name: "UnixHTTPClient", dependencies: ["AgentboxCore", "CAgentboxSys"]),
+        .target(
+            name: "CredentialProxy",
+            dependencies: ["AgentboxCore", "CAgentboxSys", "CMicroHTTPD", "CCurl", "Policy"]),
         .target(name: "BrokerControl", dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTPClient"]),
         .target(
             name: "Broker",
-            dependencies: ["AgentboxCore", "CAgentboxSys", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP", "BrokerControl"]),
+            dependencies: [
+                "AgentboxCore", "CAgentboxSys", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP", "BrokerControl",
+                "CredentialProxy",
+            ]),
         .target(
             name: "SecretsRun",
             dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTPClient", "YAMLDocument", "CAgentboxSys"]),
@@ -62,11 +68,15 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "TestSupport"]),
         .testTarget(name: "VaultsTests", dependencies: ["Vaults", "TestSupport"]),
         .testTarget(name: "UnixHTTPTests", dependencies: ["UnixHTTP", "UnixHTTPClient", "TestSupport"]),
+        .testTarget(name: "CredentialProxyTests", dependencies: ["CredentialProxy", "TestSupport"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
+        .testTarget(
+            name: "ProxyEndToEndTests",
+            dependencies: ["Broker", "SecretsRun", "CredentialProxy", "BrokerProtocol", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Broker", "SecretsRun", "DevSSH", "TestSupport"]),
     ]
 )

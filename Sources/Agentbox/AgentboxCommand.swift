@@ -172,12 +172,42 @@ public enum AgentboxCommand {
             releaseLease(LeaseEnding(reason: "error", exitStatus: nil))
             throw AgentboxError.system("cannot prepare the session: \(error)")
         }
+        // Proxy endpoints: a relay to the forwarded proxy socket, the base URL variables, agent config.
+        var wiring: ProxyWiring?
+        var relay: ProxyRelay?
+        defer { relay?.stop() }
+        if let grant, !grant.proxies.isEmpty {
+            if network == .none {
+                progress("the lease's proxy endpoints are not wired: --network none leaves the agent no way out")
+            } else {
+                do {
+                    let socket = try ProxyRelay.proxySocketPath(
+                        grant, sessionSocket: RemoteRuntimeDirectory.socketPath(environment: environment))!
+                    var port = ProxyWiring.sandboxPort
+                    if network == .host {
+                        let hostRelay = try ProxyRelay(socketPath: socket)
+                        relay = hostRelay
+                        port = hostRelay.port
+                    }
+                    let wired = ProxyWiring(grant: grant, proxySocket: socket, port: port)
+                    granted += wired.baseURLVariables
+                    var owner: (uid: UInt32, gid: UInt32)?
+                    if case .account(_, let uid, let gid) = identity { owner = (uid, gid) }
+                    try wired.writeAgentConfig(home: paths.home, owner: owner)
+                    wiring = wired
+                } catch {
+                    store.remove(id)
+                    releaseLease(LeaseEnding(reason: "error", exitStatus: nil))
+                    throw AgentboxError.system("cannot wire the proxy endpoints: \(error)")
+                }
+            }
+        }
         var environmentValues = baseEnvironment(granted: granted)
         environmentValues.append((name: "AGENTBOX_SESSION_ID", value: Array(id.utf8)))
         let outcome: Int32
         var endReason = "exit"
         do {
-            let plan = try SandboxPlanner.plan(
+            var plan = try SandboxPlanner.plan(
                 SandboxRequest(
                     workdir: workdir, network: network, identity: identity, sessionDirectory: paths.home,
                     newRoot: paths.root, userHome: locations.home, argv: command, environment: environmentValues,
@@ -186,7 +216,11 @@ public enum AgentboxCommand {
             granted.removeAll()
             if let refusal = HostFeatures.detect().refusal(for: plan) { throw refusal }
             SandboxLauncher.becomeSubreaper()
+            if let wiring, network != .host { plan.loopbackListeners = [wiring.port] }
             let process = try SandboxLauncher.spawn(plan)
+            if let wiring, let listener = process.listeners.first {
+                relay = ProxyRelay(listeningOn: listener, port: wiring.port, socketPath: wiring.proxySocket)
+            }
             let supervisor = SessionSupervisor(process: process, grace: .milliseconds(Int(graceSeconds * 1000)))
             supervisor.handleSignals()
             try? store.write(SessionRecord(

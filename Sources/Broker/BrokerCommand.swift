@@ -14,8 +14,9 @@ public enum BrokerCommand {
         hands short-lived scoped secret bundles to remote sessions opened with devssh.
 
         Commands:
-          serve [--policy FILE] [--socket PATH] [--audit-log FILE] [--no-prompt]
-                                 run the broker (SIGHUP reloads the policy)
+          serve [--policy FILE] [--socket PATH] [--audit-log FILE] [--no-prompt] [--upstream-ca FILE]
+                                 run the broker (SIGHUP reloads the policy); --upstream-ca: the CA
+                                 bundle the credential proxy trusts instead of the system's
           pending [--json]       list requests waiting for your approval
           approve ID [--for once|1h|4h]
                                  approve a pending request (default: once)
@@ -94,7 +95,8 @@ public enum BrokerCommand {
             policyPath: try args.option("--policy") ?? paths.policyFile,
             controlSocket: try args.option("--socket") ?? paths.runtimeDirectory + "/control.sock",
             auditLogPath: try args.option("--audit-log") ?? paths.auditLog,
-            interactive: !args.flag("--no-prompt") && ownsTerminal())
+            interactive: !args.flag("--no-prompt") && ownsTerminal(),
+            upstreamCAFile: try args.option("--upstream-ca"))
         try args.finish()
         ignoreBrokenPipeSignal()
         // Until the reload handler is installed, a SIGHUP must not kill the broker.

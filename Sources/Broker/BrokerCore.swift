@@ -1,6 +1,7 @@
 import AgentboxCore
 import BrokerProtocol
 import Foundation
+import CredentialProxy
 import UnixHTTP
 
 /// The broker's working parts: sessions and their sockets, leases, approvals, the ticker that
@@ -11,11 +12,14 @@ public final class BrokerCore: @unchecked Sendable {
     let audit: AuditLog
     let sessionDirectory: String
     let leaseService: LeaseService
+    let upstreamOptions: UpstreamOptions
     private var ticker: Thread?
     private let stopping = Atomic()
 
     init(policy: any PolicyGate, secrets: any SecretSource, audit: AuditLog, sessionDirectory: String,
-         prompter: (@Sendable (BrokerCore) -> any ApprovalPrompter)? = nil) throws(SystemError) {
+         prompter: (@Sendable (BrokerCore) -> any ApprovalPrompter)? = nil,
+         upstreamOptions: UpstreamOptions = UpstreamOptions()) throws(SystemError) {
+        self.upstreamOptions = upstreamOptions
         self.policy = PolicyReference(policy)
         self.audit = audit
         self.sessionDirectory = sessionDirectory
@@ -38,11 +42,19 @@ public final class BrokerCore: @unchecked Sendable {
         let session = Session(id: id, host: registration.host, remoteUser: registration.remoteUser, nonce: nonce,
                               ownerPid: registration.ownerPid, socketPath: path, createdAt: nowSeconds())
         session.server = try UnixHTTPServer(socketPath: path, handler: SessionAPI(core: self, session: session))
+        let proxyPath = sessionDirectory + "/" + id + ".proxy.sock"
+        do {
+            session.proxyServer = try ProxyServer(
+                socketPath: proxyPath, router: BrokerProxyRouter(core: self, sessionId: id), options: upstreamOptions)
+        } catch {
+            session.server?.stop()
+            throw error
+        }
         state.withLock { state.sessions[id] = session }
         audit.record("session-start", ["session": .string(id), "host": .string(registration.host),
                                        "user": .string(registration.remoteUser), "nonceHash": .string(session.nonceHash),
                                        "ownerPid": .int(Int64(registration.ownerPid))])
-        return SessionCreated(sessionId: id, nonce: nonce, socketPath: path)
+        return SessionCreated(sessionId: id, nonce: nonce, socketPath: path, proxySocketPath: proxyPath)
     }
 
     /// Ends a session: its socket goes, waiters wake, its leases end as their profile says.
@@ -60,6 +72,7 @@ public final class BrokerCore: @unchecked Sendable {
         }
         guard let session = ended else { return false }
         session.server?.stop()
+        session.proxyServer?.stop()
         audit.record("session-end", ["session": .string(id), "host": .string(session.host), "reason": .string(reason)])
         return true
     }
@@ -127,6 +140,7 @@ public final class BrokerCore: @unchecked Sendable {
             if let session, lease.sessionId != session.id { return nil }
             if lease.state == .active {
                 lease.state = final
+                lease.proxyCredentials.removeAll()
                 state.changed()
             }
             return lease.status
@@ -185,6 +199,10 @@ public final class BrokerCore: @unchecked Sendable {
                 audit.record("lease-end", ["lease": .string(lease.id), "session": .string(lease.sessionId),
                                            "state": "expired", "profile": .string(lease.terms.profile)])
                 state.changed()
+            }
+            // A lease that ended takes its placeholders and cached credentials with it.
+            for lease in state.leases.values where lease.state != .active && !lease.proxyCredentials.isEmpty {
+                lease.proxyCredentials.removeAll()
             }
             for lease in state.leases.values where lease.state != .active && lease.expiresAt + 3600 < now {
                 state.leases[lease.id] = nil

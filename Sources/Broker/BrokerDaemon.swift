@@ -3,6 +3,7 @@ import BrokerControl
 import Dispatch
 import Foundation
 import Policy
+import CredentialProxy
 import UnixHTTP
 
 /// `secret-broker serve`: loads the policy, opens the control socket, serves until SIGINT/SIGTERM,
@@ -14,8 +15,12 @@ public final class BrokerDaemon: @unchecked Sendable {
         public var auditLogPath: String
         /// Prompt on the broker's terminal when stdin is one.
         public var interactive: Bool
+        /// A CA bundle the proxy trusts for upstream HTTPS instead of the system's (tests).
+        public var upstreamCAFile: String?
 
-        public init(policyPath: String, controlSocket: String, auditLogPath: String, interactive: Bool) {
+        public init(policyPath: String, controlSocket: String, auditLogPath: String, interactive: Bool,
+                    upstreamCAFile: String? = nil) {
+            self.upstreamCAFile = upstreamCAFile
             self.policyPath = policyPath
             self.controlSocket = controlSocket
             self.auditLogPath = auditLogPath
@@ -44,7 +49,8 @@ public final class BrokerDaemon: @unchecked Sendable {
             prompter: { core -> any ApprovalPrompter in
                 guard interactive else { return SilentPrompter() }
                 return TerminalPrompter(decide: { id, choice in core.leaseService.decide(approvalId: id, choice: choice) })
-            })
+            },
+            upstreamOptions: UpstreamOptions(caFile: options.upstreamCAFile))
         audit.record("broker-start", ["policy": .string(options.policyPath), "pid": .int(Int64(getpid()))])
     }
 

@@ -1,4 +1,5 @@
 import BrokerProtocol
+import Policy
 
 /// Everything the broker knows about one lease request: the trusted part (host and login user,
 /// from the session devssh registered) and the remote wrapper's claims.
@@ -29,10 +30,25 @@ public struct GrantedSecret: Sendable, Equatable {
     }
 }
 
+/// A `proxy`-class secret a grant routes: name, reference and the proxy settings.
+public struct GrantedProxy: Sendable, Equatable {
+    public var name: String
+    public var reference: String
+    public var spec: ProxySpec
+
+    public init(name: String, reference: String, spec: ProxySpec) {
+        self.name = name
+        self.reference = reference
+        self.spec = spec
+    }
+}
+
 /// What the policy allows for a request, before approval and before any vault is read.
 public struct GrantTerms: Sendable, Equatable {
     public var profile: String
     public var injected: [GrantedSecret]
+    /// Secrets that stay on the laptop behind the credential proxy.
+    public var proxied: [GrantedProxy]
     public var ttlSeconds: Int64
     public var requireApproval: Bool
     public var approvalTimeoutSeconds: Int64
@@ -45,8 +61,10 @@ public struct GrantTerms: Sendable, Equatable {
 
     public init(
         profile: String, injected: [GrantedSecret], ttlSeconds: Int64, requireApproval: Bool,
-        approvalTimeoutSeconds: Int64, onDisconnect: String, rule: String, network: String? = nil, runAs: String? = nil
+        approvalTimeoutSeconds: Int64, onDisconnect: String, rule: String, proxied: [GrantedProxy] = [],
+        network: String? = nil, runAs: String? = nil
     ) {
+        self.proxied = proxied
         self.network = network
         self.runAs = runAs
         self.profile = profile
@@ -58,7 +76,7 @@ public struct GrantTerms: Sendable, Equatable {
         self.rule = rule
     }
 
-    public var secretNames: [String] { injected.map(\.name) }
+    public var secretNames: [String] { injected.map(\.name) + proxied.map(\.name) }
 }
 
 /// The policy's answer.

@@ -185,6 +185,15 @@ final class LeaseService: @unchecked Sendable {
         let now = nowSeconds()
         let record = LeaseRecord(id: "ls-" + Crypto.randomToken(byteCount: 8), sessionId: context.sessionId,
                                  context: context, terms: terms, grantedAt: now)
+        // Proxy secrets: a placeholder in the environment, an endpoint to wire; the vault is not read now.
+        var proxies: [ProxyEndpoint] = []
+        for proxied in terms.proxied {
+            var placeholder = Array(("abx-" + Crypto.hex(Crypto.randomBytes(32))).utf8)
+            environment.append(EnvironmentEntry(name: proxied.name, valueBase64: placeholder.withUnsafeBytes(Base64.encode)))
+            record.placeholders[proxied.name] = SecretBytes(consuming: &placeholder)
+            proxies.append(ProxyEndpoint(secretName: proxied.name, baseURLEnvironmentName: proxied.spec.baseUrlEnv,
+                                         pathPrefix: "/p/\(record.id)/\(proxied.name)"))
+        }
         let sessionAlive: Bool = state.withLock {
             guard let session = state.sessions[context.sessionId], !session.ended else { return false }
             state.leases[record.id] = record
@@ -206,7 +215,8 @@ final class LeaseService: @unchecked Sendable {
         }
         var grant = LeaseGrant(
             leaseId: record.id, profile: terms.profile, expiresAt: record.expiresAt, ttlSeconds: terms.ttlSeconds,
-            renewable: isRenewable(context, terms), environment: environment, proxies: [], onDisconnect: terms.onDisconnect)
+            renewable: isRenewable(context, terms), environment: environment, proxies: proxies, onDisconnect: terms.onDisconnect,
+            proxySocket: proxies.isEmpty ? nil : context.sessionId + ".proxy.sock")
         grant.network = terms.network
         grant.runAs = terms.runAs
         var body = WireJSON.encode(grant)

@@ -21,7 +21,11 @@ struct LoadedPolicy: PolicyGate {
                 requireApproval: grant.requireApproval,
                 approvalTimeoutSeconds: grant.approvalTimeout.components.seconds,
                 onDisconnect: Self.wireForm(grant.onDisconnect),
-                rule: grant.rule, network: grant.network?.rawValue, runAs: grant.runAs))
+                rule: grant.rule,
+                proxied: grant.proxy.compactMap { spec in
+                    spec.proxy.map { GrantedProxy(name: spec.name, reference: spec.reference.text, spec: $0) }
+                },
+                network: grant.network?.rawValue, runAs: grant.runAs))
         }
     }
 

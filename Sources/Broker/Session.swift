@@ -1,5 +1,6 @@
 import AgentboxCore
 import BrokerProtocol
+import CredentialProxy
 import UnixHTTP
 
 /// A connection devssh registered: the host the laptop connected to, and the nonce the remote
@@ -14,6 +15,8 @@ final class Session: @unchecked Sendable {
     let socketPath: String
     let createdAt: Int64
     var server: UnixHTTPServer?
+    /// The credential proxy, on its own socket beside the session's.
+    var proxyServer: ProxyServer?
     var ended = false
 
     init(id: String, host: String, remoteUser: String, nonce: String, ownerPid: Int32, socketPath: String, createdAt: Int64) {
@@ -68,6 +71,11 @@ final class LeaseRecord: @unchecked Sendable {
     let grantedAt: Int64
     var expiresAt: Int64
     var state: LeaseStatus.State = .active
+    /// Per proxy secret: the placeholder handed out instead of the key. Dies with the lease.
+    var placeholders: [String: SecretBytes] = [:]
+    /// Per proxy secret: the real value, read from the vault at the first proxied request and
+    /// dropped (zeroed) when the lease ends.
+    var proxyCredentials: [String: SecretBytes] = [:]
 
     init(id: String, sessionId: String, context: LeaseContext, terms: GrantTerms, grantedAt: Int64) {
         self.id = id

@@ -20,11 +20,15 @@ public struct SessionCreated: Codable, Sendable, Equatable {
     public var nonce: String
     /// The laptop-side socket bound to this session, to forward with `ssh -R`.
     public var socketPath: String
+    /// The laptop-side credential proxy socket of this session, forwarded beside the session
+    /// socket as `<session>.proxy.sock` (absent from brokers without a proxy).
+    public var proxySocketPath: String?
 
-    public init(sessionId: String, nonce: String, socketPath: String) {
+    public init(sessionId: String, nonce: String, socketPath: String, proxySocketPath: String? = nil) {
         self.sessionId = sessionId
         self.nonce = nonce
         self.socketPath = socketPath
+        self.proxySocketPath = proxySocketPath
     }
 }
 

@@ -35,10 +35,15 @@ public struct EnvironmentEntry: Codable, Sendable, Equatable {
     }
 }
 
-/// A proxy endpoint the remote wires in place of a real key.
+/// A proxy endpoint the remote wires in place of a real key: the remote serves the lease's proxy
+/// socket on a local port and sets `baseURLEnvironmentName` to `http://127.0.0.1:PORT` +
+/// `pathPrefix`; the secret's own name carries the lease's placeholder (in `environment`).
 public struct ProxyEndpoint: Codable, Sendable, Equatable {
+    /// The secret's name, which is also the variable that holds the placeholder key.
     public var secretName: String
+    /// The variable that gets the base URL (the policy's `baseUrlEnv`).
     public var baseURLEnvironmentName: String
+    /// `/p/<lease>/<secretName>`: the proxy routes by it.
     public var pathPrefix: String
 
     public init(secretName: String, baseURLEnvironmentName: String, pathPrefix: String) {
@@ -58,6 +63,9 @@ public struct LeaseGrant: Codable, Sendable, Equatable {
     public var renewable: Bool
     public var environment: [EnvironmentEntry]
     public var proxies: [ProxyEndpoint]
+    /// The file name of the session's proxy socket (`<session>.proxy.sock`), in the same
+    /// directory as the session socket the lease was asked on; nil when the lease has no proxies.
+    public var proxySocket: String?
     /// What the profile wants when the SSH session ends: `continue`, `kill` or `grace <seconds>`.
     public var onDisconnect: String
     /// Agent profiles: `host`, `proxy-only` or `none`; agentbox may only make it stricter.
@@ -67,8 +75,9 @@ public struct LeaseGrant: Codable, Sendable, Equatable {
 
     public init(
         leaseId: String, profile: String, expiresAt: Int64, ttlSeconds: Int64, renewable: Bool,
-        environment: [EnvironmentEntry], proxies: [ProxyEndpoint], onDisconnect: String
+        environment: [EnvironmentEntry], proxies: [ProxyEndpoint], onDisconnect: String, proxySocket: String? = nil
     ) {
+        self.proxySocket = proxySocket
         self.leaseId = leaseId
         self.profile = profile
         self.expiresAt = expiresAt

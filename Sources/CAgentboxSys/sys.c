@@ -103,3 +103,142 @@ void ab_close_from(int lowest) {
     if (max < 0) max = 65536;
     for (int fd = lowest; fd < max; fd++) close(fd);
 }
+
+const void *ab_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length);
+}
+
+// ---- the loopback relay: 127.0.0.1:PORT -> a Unix socket (the forwarded proxy socket) ----------
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+
+int ab_listen_loopback(uint16_t port, uint16_t *bound_port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    if (bind(fd, (struct sockaddr *)&address, sizeof(address)) != 0 || listen(fd, 128) != 0
+        || getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    if (bound_port) *bound_port = ntohs(address.sin_port);
+    return fd;
+}
+
+struct relay_connection {
+    int client;
+    char path[108];
+};
+
+static int connect_unix(const char *path) {
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_un address;
+    memset(&address, 0, sizeof(address));
+    address.sun_family = AF_UNIX;
+    strncpy(address.sun_path, path, sizeof(address.sun_path) - 1);
+    if (connect(fd, (struct sockaddr *)&address, sizeof(address)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/// Copies bytes both ways until both directions are closed; half-closes are passed on.
+static void *relay_connection_main(void *argument) {
+    struct relay_connection *connection = argument;
+    int client = connection->client;
+    int upstream = connect_unix(connection->path);
+    free(connection);
+    if (upstream < 0) {
+        static const char refusal[] =
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: 93\r\n\r\n"
+            "{\"error\":{\"message\":\"agentbox: the laptop's proxy is not reachable\",\"type\":\"agentbox_proxy\"}}";
+        ssize_t ignored = write(client, refusal, sizeof(refusal) - 1);
+        (void)ignored;
+        close(client);
+        return NULL;
+    }
+    int one = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    char *buffer = malloc(65536);
+    int open_in = 1, open_out = 1;  // client->upstream, upstream->client
+    while (buffer && (open_in || open_out)) {
+        struct pollfd fds[2] = {{client, open_in ? POLLIN : 0, 0}, {upstream, open_out ? POLLIN : 0, 0}};
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int side = 0; side < 2; side++) {
+            int *open_flag = side == 0 ? &open_in : &open_out;
+            if (!*open_flag || !(fds[side].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            int from = side == 0 ? client : upstream;
+            int to = side == 0 ? upstream : client;
+            ssize_t got = read(from, buffer, 65536);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+                *open_flag = 0;
+                shutdown(to, SHUT_WR);
+                continue;
+            }
+            ssize_t done = 0;
+            while (done < got) {
+                ssize_t put = write(to, buffer + done, (size_t)(got - done));
+                if (put < 0 && errno == EINTR) continue;
+                if (put <= 0) {
+                    open_in = open_out = 0;
+                    break;
+                }
+                done += put;
+            }
+        }
+    }
+    free(buffer);
+    close(upstream);
+    close(client);
+    return NULL;
+}
+
+int ab_relay_serve(int listen_fd, const char *unix_path) {
+    if (strlen(unix_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (;;) {
+        int client = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (client < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return errno == EINVAL ? 0 : -1;  // EINVAL: the listener was shut down
+        }
+        struct relay_connection *connection = malloc(sizeof(*connection));
+        if (connection == NULL) {
+            close(client);
+            continue;
+        }
+        connection->client = client;
+        strcpy(connection->path, unix_path);
+        pthread_attr_t attributes;
+        pthread_attr_init(&attributes);
+        pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attributes, 256 * 1024);
+        pthread_t thread;
+        if (pthread_create(&thread, &attributes, relay_connection_main, connection) != 0) {
+            close(client);
+            free(connection);
+        }
+        pthread_attr_destroy(&attributes);
+    }
+}

@@ -20,3 +20,16 @@ static inline CURLcode ab_curl_setopt_write_function(CURL *handle, ab_curl_write
 static inline CURLcode ab_curl_response_code(CURL *handle, long *code) {
     return curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, code);
 }
+static inline CURLcode ab_curl_setopt_off(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode ab_curl_setopt_header_function(CURL *handle, ab_curl_write_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback);
+}
+typedef curl_socket_t (*ab_curl_opensocket_callback)(void *context, curlsocktype purpose, struct curl_sockaddr *address);
+static inline CURLcode ab_curl_setopt_opensocket_function(CURL *handle, ab_curl_opensocket_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
+}
+static inline curl_socket_t ab_curl_socket_bad(void) { return CURL_SOCKET_BAD; }
+/// CURL_WRITEFUNC_PAUSE / abort value for write callbacks.
+static inline size_t ab_curl_write_abort(void) { return 0; }

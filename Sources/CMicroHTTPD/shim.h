@@ -48,3 +48,28 @@ static inline struct MHD_Response *ab_mhd_response_zeroed_copy(const void *body,
     if (response == NULL) ab_mhd_free_zeroed(bytes);
     return response;
 }
+
+typedef void *(*ab_mhd_uri_log_callback)(void *cls, const char *uri, struct MHD_Connection *connection);
+
+/// A daemon for the credential proxy: like ab_mhd_start_on_socket, plus a callback that sees the
+/// raw request target (with its query) before anything else, and a larger per-connection
+/// buffer for request headers.
+static inline struct MHD_Daemon *ab_mhd_start_proxy_on_socket(int listen_fd, MHD_AccessHandlerCallback handler,
+                                                              void *handler_cls, MHD_RequestCompletedCallback completed,
+                                                              void *completed_cls, ab_mhd_uri_log_callback uri_log,
+                                                              void *uri_log_cls, unsigned int connection_timeout_seconds) {
+    return MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL
+                                | MHD_USE_ITC,
+                            0, NULL, NULL, handler, handler_cls,
+                            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
+                            MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_log, uri_log_cls,
+                            MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+                            MHD_OPTION_END);
+}
+
+static inline ssize_t ab_mhd_content_end_of_stream(void) { return MHD_CONTENT_READER_END_OF_STREAM; }
+static inline ssize_t ab_mhd_content_end_with_error(void) { return MHD_CONTENT_READER_END_WITH_ERROR; }
+static inline uint64_t ab_mhd_size_unknown(void) { return MHD_SIZE_UNKNOWN; }

@@ -331,6 +331,63 @@ static int loopback_up(void) {
     return result;
 }
 
+/// Listens on each requested loopback port inside the new network namespace and hands the
+/// descriptors to the supervisor, which relays them to the credential proxy.
+static int send_listeners(const ab_sandbox_plan *plan) {
+    int fds[16];
+    size_t count = plan->listen_port_count < 16 ? plan->listen_port_count : 16;
+    for (size_t i = 0; i < count; i++) {
+        fds[i] = ab_listen_loopback(plan->listen_ports[i], NULL);
+        if (fds[i] < 0) return -1;
+    }
+    char control[CMSG_SPACE(sizeof(fds))];
+    memset(control, 0, sizeof(control));
+    char byte = 'L';
+    struct iovec vector = {&byte, 1};
+    struct msghdr message;
+    memset(&message, 0, sizeof(message));
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = CMSG_SPACE(count * sizeof(int));
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(count * sizeof(int));
+    memcpy(CMSG_DATA(header), fds, count * sizeof(int));
+    ssize_t sent = sendmsg(plan->listen_channel, &message, MSG_NOSIGNAL);
+    for (size_t i = 0; i < count; i++) close(fds[i]);
+    close(plan->listen_channel);
+    return sent == 1 ? 0 : -1;
+}
+
+int ab_receive_descriptors(int channel, int *fds, size_t count) {
+    if (count > 16) count = 16;
+    char control[CMSG_SPACE(16 * sizeof(int))];
+    char byte;
+    struct iovec vector = {&byte, 1};
+    struct msghdr message;
+    memset(&message, 0, sizeof(message));
+    message.msg_iov = &vector;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    ssize_t got;
+    do got = recvmsg(channel, &message, MSG_CMSG_CLOEXEC); while (got < 0 && errno == EINTR);
+    if (got <= 0) return -1;
+    size_t received = 0;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        size_t n = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        int *data = (int *)CMSG_DATA(header);
+        for (size_t i = 0; i < n; i++) {
+            if (received < count) fds[received++] = data[i];
+            else close(data[i]);
+        }
+    }
+    return (int)received;
+}
+
 static void close_descriptors(const ab_sandbox_plan *plan, int also_keep) {
     // Close 3..max except the kept ones: walk the ranges between sorted kept descriptors.
     int keep[64];
@@ -450,6 +507,8 @@ static _Noreturn void run_init(const ab_sandbox_plan *plan) {
     if (plan->namespaces & AB_NS_MOUNT) build_filesystem(plan);
     if (plan->namespaces & AB_NS_UTS) CHECK(AB_STEP_HOSTNAME, -1, sethostname(plan->hostname, strlen(plan->hostname)));
     if (plan->namespaces & AB_NS_NET) CHECK(AB_STEP_LOOPBACK, -1, loopback_up());
+    if ((plan->namespaces & AB_NS_NET) && plan->listen_port_count > 0 && plan->listen_channel >= 0)
+        CHECK(AB_STEP_LOOPBACK, -2, send_listeners(plan));
     CHECK(AB_STEP_SETSID, 0, setsid());
     close_descriptors(plan, report_fd);
     drop_privileges(plan);
@@ -511,6 +570,7 @@ static _Noreturn void run_outer(const ab_sandbox_plan *plan, pid_t supervisor) {
     pid_t init = fork();
     if (init < 0) fail(AB_STEP_FORK_INIT, -1);
     if (init == 0) run_init(plan);
+    if (plan->listen_port_count > 0 && plan->listen_channel >= 0) close(plan->listen_channel);
     report(AB_STEP_STARTED, 0, (int)init);
     close(report_fd);
 

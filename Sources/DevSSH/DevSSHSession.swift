@@ -46,6 +46,11 @@ public final class DevSSHSession {
         self.remoteSocket = remoteSocket
         try forward(remote: remoteSocket, local: session.socketPath)
         try forward(remote: report.directory + "/" + RemoteRuntimeDirectory.socketName, local: session.socketPath)
+        // The credential proxy, on its own socket: what reaches it cannot reach the session API.
+        // Leases name it `<session>.proxy.sock`, beside the session socket.
+        if let proxySocket = session.proxySocketPath {
+            try forward(remote: report.directory + "/" + session.sessionId + ".proxy.sock", local: proxySocket)
+        }
         if !report.environmentAccepted {
             progress("""
                 warning: the remote sshd did not accept AGENTBOX_SESSION_NONCE; 'secrets run' will be refused there.

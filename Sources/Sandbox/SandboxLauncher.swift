@@ -17,6 +17,9 @@ public final class SandboxProcess: @unchecked Sendable {
     public let pid: pid_t
     /// The sandbox's init as seen from outside.
     public let initPid: pid_t
+    /// The listening sockets made inside the sandbox's network namespace, in the order of
+    /// `SandboxPlan.loopbackListeners`; the caller owns them.
+    public internal(set) var listeners: [Int32] = []
     private var exitStatus: Int32?
     /// Set, under the lock, once the outer process has exited but before it is reaped, so a
     /// signal is never sent to a pid that may have been reused.
@@ -162,6 +165,17 @@ public enum SandboxLauncher {
         cPlan.search_path = arena.string(searchPath)
         cPlan.argv = argv
         cPlan.envp = envp
+        cPlan.listen_channel = -1
+        var channel: [Int32] = [-1, -1]
+        let wantsListeners = !plan.loopbackListeners.isEmpty && plan.namespaces.contains(.network)
+        if wantsListeners {
+            guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &channel) == 0 else {
+                throw .system("cannot make the listener channel: \(SystemError("socketpair"))")
+            }
+            cPlan.listen_channel = channel[1]
+        }
+        defer { if wantsListeners { close(channel[0]) } }
+        let ports = plan.loopbackListeners
 
         var outer: pid_t = 0
         var statusFD: Int32 = -1
@@ -171,9 +185,14 @@ public enum SandboxLauncher {
                 cPlan.mount_count = mountBuffer.count
                 cPlan.seccomp = ruleBuffer.baseAddress
                 cPlan.seccomp_count = ruleBuffer.count
-                return ab_sandbox_spawn(&cPlan, &outer, &statusFD)
+                return ports.withUnsafeBufferPointer { portBuffer in
+                    cPlan.listen_ports = portBuffer.baseAddress
+                    cPlan.listen_port_count = wantsListeners ? portBuffer.count : 0
+                    return ab_sandbox_spawn(&cPlan, &outer, &statusFD)
+                }
             }
         }
+        if wantsListeners { close(channel[1]) }
         arena.scrub()
         guard spawned == 0 else { throw .system("cannot fork the sandbox: \(SystemError("fork"))") }
         defer { close(statusFD) }
@@ -185,7 +204,19 @@ public enum SandboxLauncher {
             first = readReport(statusFD)
         }
         let process = SandboxProcess(pid: outer, initPid: initPid)
-        guard let failure = first else { return process }
+        guard let failure = first else {
+            if wantsListeners {
+                var fds = [Int32](repeating: -1, count: ports.count)
+                let received = ab_receive_descriptors(channel[0], &fds, fds.count)
+                guard received == ports.count else {
+                    for fd in fds where fd >= 0 { close(fd) }
+                    process.terminate(grace: .milliseconds(100))
+                    throw .stepFailed(step: "listen on the proxy ports inside the sandbox", detail: nil, code: errno)
+                }
+                process.listeners = fds
+            }
+            return process
+        }
         _ = process.wait()
         if failure.step == Int32(AB_STEP_EXEC) {
             throw .exec(command: plan.argv[0], code: failure.error)

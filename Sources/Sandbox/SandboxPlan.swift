@@ -83,6 +83,10 @@ public struct SandboxPlan: Sendable, CustomStringConvertible {
     public var argv: [String]
     /// The agent's whole environment (names and values); `description` prints names only.
     public var environment: [(name: String, value: [UInt8])]
+    /// Ports the sandbox listens on at 127.0.0.1 inside its network namespace; the listening
+    /// sockets are handed to the supervisor (`SandboxProcess.listeners`), which relays them to the
+    /// credential proxy. Empty without a network namespace.
+    public var loopbackListeners: [UInt16] = []
     /// Steps that always happen, listed for the printed plan.
     public static let fixedSteps = [
         "make every mount private", "tmpfs new root", "mount operations (below)", "pivot_root, detach the old root",
@@ -112,6 +116,9 @@ public struct SandboxPlan: Sendable, CustomStringConvertible {
                      "new root: tmpfs on \(newRoot)", "hostname: \(hostname)", "workdir: \(workdir)",
                      "argv: \(argv.joined(separator: " "))",
                      "environment: \(environment.map(\.name).joined(separator: " "))", "mounts:"]
+        if !loopbackListeners.isEmpty {
+            lines.insert("loopback listeners (relayed to the credential proxy): \(loopbackListeners.map(String.init).joined(separator: " "))", at: 7)
+        }
         lines += mounts.map { "  " + $0.description }
         lines.append("seccomp (default allow; non-native ABI: kill process):")
         lines += seccomp.map { "  " + $0.description }

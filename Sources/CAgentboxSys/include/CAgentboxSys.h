@@ -13,8 +13,18 @@ int ab_peer_credentials(int fd, uid_t *uid, pid_t *pid);
 /// made mode 0600 before anyone can connect (umask held at 077 around bind). Returns the fd or -1.
 int ab_listen_unix(const char *path, int backlog);
 
+/// A listening TCP socket on 127.0.0.1:`port` (0: any), CLOEXEC; the port bound in `bound_port`.
+int ab_listen_loopback(uint16_t port, uint16_t *bound_port);
+
+/// Accepts on `listen_fd` until it is shut down (returns 0) and relays each connection, on its
+/// own thread, to a fresh connection to the Unix socket at `unix_path`, byte for byte.
+int ab_relay_serve(int listen_fd, const char *unix_path);
+
 /// Zeroes `length` bytes at `buffer` in a way the compiler may not elide.
 void ab_secure_zero(void *buffer, size_t length);
+
+/// glibc's memmem (a _GNU_SOURCE function Swift cannot see).
+const void *ab_memmem(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
 
 /// Replaces the process image: execve(path, argv, envp); if `path` has no slash, searches
 /// `search_path` (a PATH value, never the environment being passed) the way execvp does.

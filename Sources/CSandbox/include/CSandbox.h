@@ -90,6 +90,12 @@ typedef struct {
     /// Descriptors besides 0, 1, 2 the agent keeps.
     const int *keep_fds;
     size_t keep_fd_count;
+    /// With AB_NS_NET: TCP ports the init listens on at 127.0.0.1 inside the new network
+    /// namespace before anything else runs there; the listening descriptors are sent (SCM_RIGHTS,
+    /// one message, in order) over `listen_channel`, a Unix socket the caller made (-1: none).
+    const uint16_t *listen_ports;
+    size_t listen_port_count;
+    int listen_channel;
 } ab_sandbox_plan;
 
 /// Steps that can fail, reported through the status descriptor.
@@ -140,6 +146,10 @@ const char *ab_sandbox_step_name(int step);
 /// SIGTERM to it reaches every process of the session; SIGKILL to it ends the whole session.
 /// Uses fork() (glibc's, with its atfork handling) and nothing unsafe in the parent.
 int ab_sandbox_spawn(const ab_sandbox_plan *plan, pid_t *pid, int *status_fd);
+
+/// Receives up to `count` descriptors sent with SCM_RIGHTS in one message on `channel`
+/// (CLOEXEC); returns how many, or -1.
+int ab_receive_descriptors(int channel, int *fds, size_t count);
 
 /// 1 when `path` (a mountinfo file) lists a proc mount whose options include hidepid=invisible
 /// or hidepid=2 at `mount_point`, 0 when not, -1 when it cannot be read.
