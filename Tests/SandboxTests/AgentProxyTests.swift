@@ -113,8 +113,8 @@ struct AgentProxyTests {
         #expect(chain.auditText.contains("\"event\":\"proxy\""))
     }
 
-    @Test(.enabled(if: installedCodexBinary != nil, "the openai-codex-cli-bin wheel is not installed"))
-    func codexCompletesATurnThroughTheProxy() throws {
+    /// CI installs the wheel (scripts/ensure-python-packages); without it this test fails.
+    @Test func codexCompletesATurnThroughTheProxy() throws {
         let chain = try Chain()
         defer { chain.stop() }
         // The real home (and the wheel under it) is not visible in the sandbox: codex goes into the working tree.
@@ -135,7 +135,9 @@ struct AgentProxyTests {
     }
 
     private func codexBinary() throws -> String {
-        guard let path = installedCodexBinary else { throw FixtureError("codex not installed") }
+        guard let path = installedCodexBinary else {
+            throw FixtureError("codex is not installed: run scripts/ensure-python-packages (pip: openai-codex-cli-bin)")
+        }
         return path
     }
 }
