@@ -69,11 +69,11 @@ public struct SessionStore {
 
     public func sessionDirectory(_ id: String) -> String { directory + "/" + id }
 
-    /// The new root's mount point, shared by every session: each mounts its root tmpfs on it
-    /// inside its own private mount namespace, so nothing is ever mounted on it on the host. One
-    /// persistent directory spares each session a mkdir and an rmdir (on ext4 mounted with
-    /// `discard`, the rmdir waits for a discard). A leading dot keeps it out of `all()`.
-    public var rootMountPoint: String { directory + "/.root" }
+    /// The new root's mount point, `RUNTIME/newroot`, shared by every session: each mounts its
+    /// root tmpfs on it inside its own private mount namespace, so nothing is ever mounted on it
+    /// on the host and it stays empty. One persistent directory spares each session a mkdir and
+    /// an rmdir (on ext4 mounted with `discard`, the rmdir waits for a discard).
+    public var rootMountPoint: String { FileSafety.parent(of: directory) + "/newroot" }
 
     /// Creates `sessions/ID` (0700) with `home` (0700: the agent's $HOME and /tmp), and returns
     /// it with the (shared) new root's mount point.
