@@ -10,14 +10,16 @@ import Darwin
 
 /// Cryptographic helpers over OpenSSL's libcrypto.
 public enum Crypto {
-    /// `count` bytes from the kernel's CSPRNG (`getentropy`, 256 bytes a call; getrandom(2) on
-    /// Linux), which is what seeds OpenSSL's generator too. Taking them straight from the kernel
-    /// spares a short-lived process OpenSSL's initialisation (its config file and provider
-    /// tables: about 2 ms of CPU per `agentbox start`). Traps if the kernel refuses: continuing
-    /// without randomness would mint guessable nonces.
+    /// `count` bytes from the kernel's CSPRNG (`getentropy`, 256 bytes a call, getrandom(2)
+    /// underneath; `arc4random_buf` on macOS), which is what seeds OpenSSL's generator too.
+    /// Taking them straight from the kernel spares a short-lived process OpenSSL's
+    /// initialisation (its config file and provider tables: about 2 ms of CPU per
+    /// `agentbox start`). Traps if the kernel refuses: continuing without randomness would mint
+    /// guessable nonces.
     public static func randomBytes(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeMutableBytes { buffer in
+            #if canImport(Glibc)
             var offset = 0
             while offset < buffer.count {
                 let chunk = min(256, buffer.count - offset)
@@ -25,6 +27,9 @@ public enum Crypto {
                 precondition(status == 0, "getentropy failed: the system random generator is unavailable")
                 offset += chunk
             }
+            #else
+            if let base = buffer.baseAddress { arc4random_buf(base, buffer.count) }  // Darwin: cannot fail
+            #endif
         }
         return bytes
     }
