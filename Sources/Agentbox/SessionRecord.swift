@@ -69,15 +69,21 @@ public struct SessionStore {
 
     public func sessionDirectory(_ id: String) -> String { directory + "/" + id }
 
-    /// Creates `sessions/ID` (0700) with `home` (0700: the agent's $HOME and /tmp) and `root`
-    /// (the new root's mount point).
+    /// The new root's mount point, `RUNTIME/newroot`, shared by every session: each mounts its
+    /// root tmpfs on it inside its own private mount namespace, so nothing is ever mounted on it
+    /// on the host and it stays empty. One persistent directory spares each session a mkdir and
+    /// an rmdir (on ext4 mounted with `discard`, the rmdir waits for a discard).
+    public var rootMountPoint: String { FileSafety.parent(of: directory) + "/newroot" }
+
+    /// Creates `sessions/ID` (0700) with `home` (0700: the agent's $HOME and /tmp), and returns
+    /// it with the (shared) new root's mount point.
     public func create(_ id: String) throws(SystemError) -> (home: String, root: String) {
         try FileSafety.makePrivateDirectory(directory)
+        try FileSafety.makePrivateDirectory(rootMountPoint)
         let session = sessionDirectory(id)
         try valueOrErrno("mkdir \(session)") { mkdir(session, 0o700) }
         try valueOrErrno("mkdir \(session)/home") { mkdir(session + "/home", 0o700) }
-        try valueOrErrno("mkdir \(session)/root") { mkdir(session + "/root", 0o700) }
-        return (session + "/home", session + "/root")
+        return (session + "/home", rootMountPoint)
     }
 
     public func write(_ record: SessionRecord) throws(SystemError) {

@@ -18,10 +18,14 @@ public enum SeccompProfile {
 
     public static func parse(_ text: String, fileName: String = "seccomp profile") throws(ParseError) -> [SeccompRule] {
         var rules: [SeccompRule] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines and words are cut on bytes: cutting the text by Character (grapheme breaking)
+        // cost every start about 0.3 ms for a 2 KB file whose separators are all ASCII.
+        let lines = Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
-            let content = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            let content = rawLine.prefix { $0 != UInt8(ascii: "#") }
+            let words = content.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+                .map { String(decoding: $0, as: UTF8.self) }
             if words.isEmpty { continue }
             func fail(_ message: String) -> ParseError {
                 ParseError(fileName: fileName, line: lineNumber, message: message)
