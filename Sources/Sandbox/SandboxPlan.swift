@@ -83,6 +83,8 @@ public struct SandboxPlan: Sendable, CustomStringConvertible {
     public var argv: [String]
     /// The agent's whole environment (names and values); `description` prints names only.
     public var environment: [(name: String, value: [UInt8])]
+    /// The agent's stdin, stdout and stderr (default: agentbox's own).
+    public var stdio = SandboxStdio()
     /// Steps that always happen, listed for the printed plan.
     public static let fixedSteps = [
         "make every mount private", "tmpfs new root", "mount operations (below)", "pivot_root, detach the old root",
@@ -110,7 +112,7 @@ public struct SandboxPlan: Sendable, CustomStringConvertible {
     public var description: String {
         var lines = ["namespaces: \(namespaces.names.joined(separator: " "))", "identity: \(identity)",
                      "new root: tmpfs on \(newRoot)", "hostname: \(hostname)", "workdir: \(workdir)",
-                     "argv: \(argv.joined(separator: " "))",
+                     "argv: \(argv.joined(separator: " "))", "stdio: \(stdio)",
                      "environment: \(environment.map(\.name).joined(separator: " "))", "mounts:"]
         lines += mounts.map { "  " + $0.description }
         lines.append("seccomp (default allow; non-native ABI: kill process):")
