@@ -41,7 +41,7 @@ let package = Package(
             name: "SecretsRun",
             dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTPClient", "YAMLDocument", "CAgentboxSys"]),
         .target(name: "Sandbox", dependencies: ["AgentboxCore", "CAgentboxSys", "CSandbox"]),
-        .target(name: "Agentbox", dependencies: ["AgentboxCore", "BrokerProtocol", "SecretsRun", "Sandbox"]),
+        .target(name: "Agentbox", dependencies: ["AgentboxCore", "BrokerProtocol", "SecretsRun", "Sandbox", "Redaction"]),
         .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "BrokerControl", "SecretsRun"]),
         .target(name: "Redaction", dependencies: ["AgentboxCore"]),
 
@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "Redaction", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Broker", "SecretsRun", "DevSSH", "TestSupport"]),
     ]

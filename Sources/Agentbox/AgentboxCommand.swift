@@ -1,5 +1,6 @@
 import AgentboxCore
 import BrokerProtocol
+import Redaction
 import Sandbox
 import SecretsRun
 
@@ -18,7 +19,8 @@ public enum AgentboxCommand {
 
     public static let usage = """
         usage: agentbox start PROFILE [--workdir DIR] [--network host|proxy-only|none] [--run-as USER]
-                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan] -- COMMAND [ARGS...]
+                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan]
+                              [--transcript PATH] [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
                agentbox sandbox [--workdir DIR] [--network ...] [--run-as USER] [--seccomp-profile FILE]
                               [--print-plan] -- COMMAND [ARGS...]
                agentbox list
@@ -103,6 +105,7 @@ public enum AgentboxCommand {
         let seccompOption = try args.option("--seccomp-profile")
         let printPlan = args.flag("--print-plan")
         let quiet = args.flag("--quiet", "-q")
+        let outputOptions = try SessionOutputOptions.parse(&args)
         try args.finish()
         let requestedNetwork = try networkOption.map { text throws(AgentboxError) -> SandboxNetwork in
             guard let mode = SandboxNetwork(rawValue: text) else {
@@ -176,14 +179,21 @@ public enum AgentboxCommand {
         environmentValues.append((name: "AGENTBOX_SESSION_ID", value: Array(id.utf8)))
         let outcome: Int32
         var endReason = "exit"
+        var output: SessionOutput?
+        var scrubFindings: Int?
         do {
-            let plan = try SandboxPlanner.plan(
+            output = try SessionOutput(
+                options: outputOptions, secrets: granted.map { RedactionSecret(name: $0.name, value: $0.value) }, id: id,
+                sessionDirectory: store.sessionDirectory(id), sessionHome: paths.home, record: lease,
+                environment: environment, progress: progress)
+            var plan = try SandboxPlanner.plan(
                 SandboxRequest(
                     workdir: workdir, network: network, identity: identity, sessionDirectory: paths.home,
                     newRoot: paths.root, userHome: locations.home, argv: command, environment: environmentValues,
                     seccomp: seccomp), kind: hostFileKind)
             for index in environmentValues.indices { environmentValues[index].value.withUnsafeMutableBytes { ab_zero($0) } }
             granted.removeAll()
+            output?.configure(&plan)
             if let refusal = HostFeatures.detect().refusal(for: plan) { throw refusal }
             SandboxLauncher.becomeSubreaper()
             let process = try SandboxLauncher.spawn(plan)
@@ -198,16 +208,19 @@ public enum AgentboxCommand {
                                       expiresAt: grant.expiresAt)
             }
             progress("session \(id) started (pid \(process.pid))")
+            try output?.start()
             outcome = process.wait()
+            scrubFindings = output?.finish()
             endReason = supervisor.endReason.rawValue
             progress("session \(id) ended (\(endReason)), status \(outcome)")
         } catch {
+            output?.abandon()
             store.remove(id)
             releaseLease(LeaseEnding(reason: "error", exitStatus: nil))
             throw error
         }
         store.remove(id)
-        releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome))
+        releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome, scrubFindings: scrubFindings))
         return outcome
     }
 
