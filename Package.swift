@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "redactor-bench", dependencies: ["Redaction"], path: "bench/redactor"),
 
         // Test support and tests.
-        .target(name: "TestSupport", dependencies: ["AgentboxCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["AgentboxCore", "CAgentboxSys"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentboxCoreTests", dependencies: ["AgentboxCore"]),
         .testTarget(name: "YAMLDocumentTests", dependencies: ["YAMLDocument"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "TestSupport"]),

@@ -52,7 +52,6 @@ final class SessionOutput {
     private var outputPipe: (read: Int32, write: Int32) = (-1, -1)
     private var errorPipe: (read: Int32, write: Int32) = (-1, -1)
     private var relay: TerminalRelay?
-    private var resizeSource: DispatchSourceSignal?
     private var transcript: TranscriptWriter?
     private let progress: @Sendable (String) -> Void
 
@@ -152,11 +151,7 @@ final class SessionOutput {
         self.relay = relay
         if let terminal {
             try terminal.enter()
-            signal(SIGWINCH, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: SIGWINCH, queue: .global())
-            source.setEventHandler { relay.requestResize() }
-            source.resume()
-            resizeSource = source
+            relay.followWindowSize()
         }
         relay.start()
     }
@@ -165,10 +160,9 @@ final class SessionOutput {
     /// the kept files (redacted) out of the session directory, and scans them once more. Returns
     /// the number of findings of that last scan (0 when clean).
     func finish() -> Int {
+        relay?.stopFollowingWindowSize()
         relay?.finish()
         relay = nil
-        resizeSource?.cancel()
-        resizeSource = nil
         terminal?.restore()
         if let failure = transcript?.failure { progress("transcript incomplete: \(failure)") }
         transcript = nil
@@ -197,9 +191,8 @@ final class SessionOutput {
 
     /// On a failure before or instead of `finish`: the terminal back, descriptors closed.
     func abandon() {
+        relay?.stopFollowingWindowSize()
         relay = nil
-        resizeSource?.cancel()
-        resizeSource = nil
         terminal?.restore()
         closeChildEnds()
         for fd in [master, outputPipe.read, errorPipe.read] where fd >= 0 { close(fd) }

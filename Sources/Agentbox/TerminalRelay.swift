@@ -77,6 +77,7 @@ final class TerminalRelay: @unchecked Sendable {
     }
 
     deinit {
+        if resizeWakeDescriptor == wakeWrite { stopFollowingWindowSize() }
         close(wakeRead)
         close(wakeWrite)
         for output in outputs { close(output.source) }
@@ -90,8 +91,25 @@ final class TerminalRelay: @unchecked Sendable {
         }
     }
 
-    /// Asks the relay thread to copy agentbox's terminal size to the pty (from a SIGWINCH handler).
-    func requestResize() { wake(UInt8(ascii: "w")) }
+    /// Follows SIGWINCH: a plain signal handler (async-signal-safe: one `write` to the wake
+    /// pipe) tells the relay thread to copy agentbox's terminal size to the pty. A handler rather
+    /// than a dispatch source: with the signal ignored, a dispatch source (signalfd) misses the
+    /// signals the kernel delivers to threads that do not block it.
+    func followWindowSize() {
+        resizeWakeDescriptor = wakeWrite
+        signal(SIGWINCH) { _ in
+            let saved = errno
+            var byte = UInt8(ascii: "w")
+            _ = write(resizeWakeDescriptor, &byte, 1)
+            errno = saved
+        }
+    }
+
+    /// Stops following SIGWINCH (before the wake pipe is closed).
+    func stopFollowingWindowSize() {
+        signal(SIGWINCH, SIG_DFL)
+        resizeWakeDescriptor = -1
+    }
 
     /// Waits for the relay to drain every output after the session ended; after `timeout` it is
     /// told to stop where it is.
@@ -230,3 +248,6 @@ final class TerminalRelay: @unchecked Sendable {
         transcript?.resize(columns: Int(columns), rows: Int(rows))
     }
 }
+
+/// The wake pipe of the relay that follows SIGWINCH (one at a time), for the signal handler.
+nonisolated(unsafe) private var resizeWakeDescriptor: Int32 = -1
