@@ -25,6 +25,7 @@ public enum AgentboxCommand {
                               [--print-plan] -- COMMAND [ARGS...]
                agentbox list
                agentbox stop ID
+               agentbox redact [--from-session ID] [--secret-file FILE]... [--secret-value-file FILE]... [FILE...]
                agentbox doctor
                agentbox COMMAND --help
 
@@ -34,6 +35,9 @@ public enum AgentboxCommand {
         sandbox  runs COMMAND in the same sandbox without a lease (no secrets), to check a box.
         list     live sessions: id, profile, command, lease expiry, supervisor pid.
         stop     ends a session: SIGTERM to all its processes, a grace period, then SIGKILL.
+        redact   the session redactor over FILEs (or stdin) to stdout: values from --secret-file (one a
+                 line), --secret-value-file (whole file), --from-session ID (a live session's values,
+                 asked over its private control socket), plus known token formats.
         doctor   what this kernel offers (user namespaces, hidepid, seccomp, cgroups) and what
                  agentbox would do.
 
@@ -66,6 +70,7 @@ public enum AgentboxCommand {
             case "list": return try list(&args, environment: environment)
             case "stop": return try stop(&args, environment: environment)
             case "doctor": return try doctor(&args)
+            case "redact": return RedactSubcommand.run(Array(arguments.drop { $0 != "redact" }.dropFirst()), environment: environment)
             case "help": print(usage); return 0
             default: throw AgentboxError.usage("unknown command \(command)")
             }

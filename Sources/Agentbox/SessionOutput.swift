@@ -54,6 +54,7 @@ final class SessionOutput {
     private var relay: TerminalRelay?
     private var transcript: TranscriptWriter?
     private let progress: @Sendable (String) -> Void
+    private var control: SessionControlServer?
 
     /// - Parameters:
     ///   - secrets: every value the session received (the lease's environment).
@@ -86,6 +87,7 @@ final class SessionOutput {
         }
         terminal = RawTerminal(descriptor: 0)
         do {
+            if !secrets.isEmpty { control = try SessionControlServer(sessionDirectory: sessionDirectory, secrets: secrets) }
             var rows: UInt16 = 24
             var columns: UInt16 = 80
             if let terminal {
@@ -154,12 +156,15 @@ final class SessionOutput {
             relay.followWindowSize()
         }
         relay.start()
+        control?.start()
     }
 
     /// After the agent exited: drains the output, restores the terminal, keeps the transcript and
     /// the kept files (redacted) out of the session directory, and scans them once more. Returns
     /// the number of findings of that last scan (0 when clean).
     func finish() -> Int {
+        control?.stop()
+        control = nil
         relay?.stopFollowingWindowSize()
         relay?.finish()
         relay = nil
@@ -191,6 +196,8 @@ final class SessionOutput {
 
     /// On a failure before or instead of `finish`: the terminal back, descriptors closed.
     func abandon() {
+        control?.stop()
+        control = nil
         relay?.stopFollowingWindowSize()
         relay = nil
         terminal?.restore()

@@ -82,6 +82,16 @@ struct TranscriptTests {
         #expect(session.waitForOutput("\u{1b}[?1049h") || session.waitForOutput("\u{1b}[?47h"), "less did not switch screens: \(logs())")
         session.send("q")
         #expect(session.waitForOutput("password? "), "\(logs())")
+        // While the session runs, `agentbox redact --from-session ID` gets its values from the
+        // supervisor's control socket.
+        let id = session.outputText.split(separator: " ").drop { $0 != "session" }.dropFirst().first.map(String.init) ?? ""
+        let redact = { () throws -> ChildProcess.Output in
+            try ChildProcess.run(executable: SandboxHarness.agentbox, arguments: ["redact", "--from-session", id],
+                                 environment: environment, input: .bytes(Array("old log: \(secret) end\n".utf8)))
+        }
+        let live = try redact()
+        #expect(live.status == .exited(0) && live.standardOutputText == "old log: [REDACTED:TOKEN] end\n",
+                "\(live.status) \(live.standardErrorText)")
         session.send("hunter2-typed\r")
         #expect(session.waitForOutput("length:13"), "\(logs())")
         #expect(session.waitForOutput("resize? "), "\(logs())")
@@ -90,6 +100,10 @@ struct TranscriptTests {
         session.send("\r")
         let status = session.waitForExit(timeout: .seconds(30))
         #expect(status == .exited(3), "\(String(describing: status)) \(logs())")
+        // Once it ended, the values are gone with it.
+        let ended = try redact()
+        #expect(ended.status == .exited(1) && ended.standardOutputText.isEmpty, "\(ended.standardErrorText)")
+        #expect(casts(state).first == "\(id).cast")
 
         let shown = session.outputText
         #expect(shown.contains("size:40 120"), "\(logs())")
@@ -101,11 +115,10 @@ struct TranscriptTests {
         // No registered form of the secret on the terminal, in the transcript or the kept files.
         let forms = SecretForms.forms(of: Array(secret.utf8))
         let transcripts = state + "/agentbox/transcripts"
-        let casts = FileIO.directoryEntries(transcripts).filter { $0.hasSuffix(".cast") }
+        let casts = casts(state)
         try #require(casts.count == 1, "\(FileIO.directoryEntries(transcripts)) \(logs())")
         let castPath = transcripts + "/" + casts[0]
         let cast = FileIO.read(castPath) ?? []
-        let id = String(casts[0].dropLast(5))
         let kept = transcripts + "/\(id).files/.codex/sessions/2026/rollout-1.jsonl"
         let keptBytes = FileIO.read(kept) ?? []
         #expect(!keptBytes.isEmpty, "the codex session log was not kept: \(FileIO.directoryEntries(transcripts + "/\(id).files"))")
@@ -154,6 +167,10 @@ struct TranscriptTests {
         #expect(ending?.contains("\"exitStatus\":3") == true, "\(audit)")
         #expect(ending?.contains("\"scrubFindings\":0") == true, "\(audit)")
         #expect(!contains(Array(audit.utf8), Array(secret.utf8)))
+    }
+
+    private func casts(_ state: String) -> [String] {
+        FileIO.directoryEntries(state + "/agentbox/transcripts").filter { $0.hasSuffix(".cast") }
     }
 
     /// `bytes` without CSI escape sequences (ESC [ parameters final-byte).
