@@ -2,11 +2,11 @@ import AgentboxCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// The developer's terminal (agentbox's stdin) in raw mode for the length of a session, so every
@@ -46,10 +46,12 @@ final class RawTerminal {
     private static let hookRegistered = Mutex(false)
 
     static func restoreSaved() {
-        guard let (fd, settings) = restoreState.withLock({ state -> (Int32, termios)? in
-            defer { state = nil }
-            return state
-        }) else { return }
+        guard
+            let (fd, settings) = restoreState.withLock({ state -> (Int32, termios)? in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         var copy = settings
         while tcsetattr(fd, TCSADRAIN, &copy) != 0 && errno == EINTR {}
     }

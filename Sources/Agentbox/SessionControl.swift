@@ -5,11 +5,11 @@ import Dispatch
 import Redaction
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// A live session's private control socket, `RUNTIME/sessions/ID/control.sock` (0600 in 0700
@@ -53,7 +53,9 @@ final class SessionControlServer: @unchecked Sendable {
                 if ab_peer_credentials(client, &uid, &pid) == 0 && uid == getuid() {
                     var offset = 0
                     while offset < answer.count {
-                        let written = answer.withUnsafeBytes { write(client, $0.baseAddress! + offset, $0.count - offset) }
+                        let written = answer.withUnsafeBytes {
+                            write(client, $0.baseAddress! + offset, $0.count - offset)
+                        }
                         if written <= 0 { break }
                         offset += written
                     }
@@ -78,13 +80,17 @@ final class SessionControlServer: @unchecked Sendable {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(path.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .system("\(path): path too long") }
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw .system("\(path): path too long")
+        }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket: \(SystemError("socket"))") }
         defer { close(fd) }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard connected == 0 else {
             if errno == ENOENT || errno == ECONNREFUSED { throw .noSuchSession(id) }
@@ -94,14 +100,17 @@ final class SessionControlServer: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count > 0 { bytes += chunk[0..<count]; continue }
+            if count > 0 {
+                bytes += chunk[0..<count]
+                continue
+            }
             if count < 0 && errno == EINTR { continue }
             break
         }
         var secrets: [RedactionSecret] = []
         for line in bytes.split(separator: 0x0A) {
             guard let tab = line.firstIndex(of: 0x09),
-                  let value = Base64.decode(String(decoding: line[(tab + 1)...], as: UTF8.self))
+                let value = Base64.decode(String(decoding: line[(tab + 1)...], as: UTF8.self))
             else { throw .system("session \(id) gave an answer that is not NAME<TAB>BASE64 lines") }
             let name = String(decoding: line[..<tab], as: UTF8.self)
             secrets.append(RedactionSecret(name: name.isEmpty ? nil : name, value: value))
@@ -138,7 +147,9 @@ enum RedactSubcommand {
             do {
                 secrets = try SessionControlServer.values(store: SessionStore(environment: environment), id: session)
             } catch {
-                writeStandardError("agentbox redact: --from-session \(session): \(error); the values exist only while the session runs\n")
+                writeStandardError(
+                    "agentbox redact: --from-session \(session): \(error); the values exist only while the session runs\n"
+                )
                 return error.exitCode
             }
         }

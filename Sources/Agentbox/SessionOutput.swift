@@ -5,11 +5,11 @@ import Redaction
 import Sandbox
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// The options of `agentbox start`/`sandbox` about the agent's terminal and its record.
@@ -59,10 +59,11 @@ final class SessionOutput {
     /// - Parameters:
     ///   - secrets: every value the session received (the lease's environment).
     ///   - record: whether a transcript is written without `--transcript` (`start`: yes).
-    init(options: SessionOutputOptions, secrets: [RedactionSecret], id: String, sessionDirectory: String,
-         sessionHome: String, record: Bool, environment: [String: String],
-         progress: @escaping @Sendable (String) -> Void) throws
-    {
+    init(
+        options: SessionOutputOptions, secrets: [RedactionSecret], id: String, sessionDirectory: String,
+        sessionHome: String, record: Bool, environment: [String: String],
+        progress: @escaping @Sendable (String) -> Void
+    ) throws {
         self.options = options
         self.progress = progress
         self.sessionHome = sessionHome
@@ -87,7 +88,9 @@ final class SessionOutput {
         }
         terminal = RawTerminal(descriptor: 0)
         do {
-            if !secrets.isEmpty { control = try SessionControlServer(sessionDirectory: sessionDirectory, secrets: secrets) }
+            if !secrets.isEmpty {
+                control = try SessionControlServer(sessionDirectory: sessionDirectory, secrets: secrets)
+            }
             var rows: UInt16 = 24
             var columns: UInt16 = 80
             if let terminal {
@@ -126,7 +129,9 @@ final class SessionOutput {
     func configure(_ plan: inout SandboxPlan) {
         if terminal != nil {
             plan.stdio = SandboxStdio(input: slave, output: slave, error: slave, controllingTerminal: true)
-            if plan.namespaces.contains(.mount) { plan.mounts.append(SandboxPlanner.terminalMount(hostPath: slavePath)) }
+            if plan.namespaces.contains(.mount) {
+                plan.mounts.append(SandboxPlanner.terminalMount(hostPath: slavePath))
+            }
         } else {
             plan.stdio = SandboxStdio(input: nil, output: outputPipe.write, error: errorPipe.write)
         }
@@ -137,8 +142,10 @@ final class SessionOutput {
     func start() throws {
         closeChildEnds()
         if let transcriptPath, let keptTranscriptPath {
-            progress(transcriptPath == keptTranscriptPath ? "transcript: \(transcriptPath)"
-                     : "transcript: \(keptTranscriptPath) (written to \(transcriptPath) until the session ends)")
+            progress(
+                transcriptPath == keptTranscriptPath
+                    ? "transcript: \(transcriptPath)"
+                    : "transcript: \(keptTranscriptPath) (written to \(transcriptPath) until the session ends)")
         }
         let mode: TerminalRelay.Mode
         if terminal != nil {
@@ -174,21 +181,28 @@ final class SessionOutput {
         var kept: [String] = []
         if let transcriptPath, let keptTranscriptPath {
             do {
-                if transcriptPath != keptTranscriptPath { try TeardownScrub.move(transcriptPath, to: keptTranscriptPath) }
+                if transcriptPath != keptTranscriptPath {
+                    try TeardownScrub.move(transcriptPath, to: keptTranscriptPath)
+                }
                 kept.append(keptTranscriptPath)
             } catch {
                 progress("cannot keep the transcript: \(error)")
             }
         }
         if let keptFilesDirectory {
-            let result = TeardownScrub.keepFiles(home: sessionHome, keep: keep, into: keptFilesDirectory, redactor: redactor)
+            let result = TeardownScrub.keepFiles(
+                home: sessionHome, keep: keep, into: keptFilesDirectory, redactor: redactor)
             kept += result.kept
             for problem in result.problems { progress("teardown scrub: \(problem)") }
-            if !result.kept.isEmpty { progress("kept \(result.kept.count) file(s) of the agent in \(keptFilesDirectory)") }
+            if !result.kept.isEmpty {
+                progress("kept \(result.kept.count) file(s) of the agent in \(keptFilesDirectory)")
+            }
         }
         let (findings, files) = TeardownScrub.verify(kept, redactor: redactor)
         if findings > 0 {
-            writeStandardError("agentbox: SCRUB FAILED: \(findings) secret(s) still found after redaction in \(files.joined(separator: ", ")); redacted again, reported to the broker's audit log\n")
+            writeStandardError(
+                "agentbox: SCRUB FAILED: \(findings) secret(s) still found after redaction in \(files.joined(separator: ", ")); redacted again, reported to the broker's audit log\n"
+            )
         }
         if let keptTranscriptPath, kept.contains(keptTranscriptPath) { progress("transcript: \(keptTranscriptPath)") }
         return findings

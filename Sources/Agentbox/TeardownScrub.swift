@@ -2,11 +2,11 @@ import AgentboxCore
 import Redaction
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// Which files the agent wrote under its home are kept after the session (its own session logs),
@@ -21,11 +21,14 @@ public struct KeepSet: Sendable, Equatable {
     public static func parse(_ text: String, fileName: String = "keep.txt") throws(AgentboxError) -> KeepSet {
         var patterns: [String] = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let line =
+                raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let pattern = line.trimmingCharacters(in: " \t\r")
             if pattern.isEmpty { continue }
             if pattern.hasPrefix("/") || pattern.split(separator: "/").contains("..") {
-                throw .config("\(fileName):\(number + 1): a keep pattern is relative to the agent's home, without '..': \(pattern)")
+                throw .config(
+                    "\(fileName):\(number + 1): a keep pattern is relative to the agent's home, without '..': \(pattern)"
+                )
             }
             patterns.append(pattern)
         }
@@ -41,11 +44,15 @@ public struct KeepSet: Sendable, Equatable {
     /// None found: nothing is kept (the safe default), and the caller says so.
     static func load(_ option: String?, environment: [String: String]) throws(AgentboxError) -> (KeepSet, String?) {
         var candidates: [String]
-        if let option { candidates = [option] } else if let path = environment["AGENTBOX_KEEP_FILE"] {
+        if let option {
+            candidates = [option]
+        } else if let path = environment["AGENTBOX_KEEP_FILE"] {
             candidates = [path]
         } else {
-            candidates = [AgentboxCommand.executableDirectory() + "/../share/agentbox/keep.txt",
-                          "/usr/local/share/agentbox/keep.txt", "/usr/share/agentbox/keep.txt"]
+            candidates = [
+                AgentboxCommand.executableDirectory() + "/../share/agentbox/keep.txt",
+                "/usr/local/share/agentbox/keep.txt", "/usr/share/agentbox/keep.txt",
+            ]
         }
         for path in candidates {
             guard let bytes = try? FileBytes.read(path) else { continue }
@@ -88,7 +95,10 @@ enum TeardownScrub {
         walk(homeFD, prefix: "") { directory, name, relative in
             guard keep.keeps(relative) else { return }
             let fd = openat(directory, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-            guard fd >= 0 else { problems.append("\(relative): \(SystemError("open"))"); return }
+            guard fd >= 0 else {
+                problems.append("\(relative): \(SystemError("open"))")
+                return
+            }
             defer { close(fd) }
             guard let bytes = readAll(fd, limit: fileLimit) else {
                 problems.append("\(relative): not kept (unreadable or larger than \(fileLimit >> 20) MiB)")
@@ -153,7 +163,9 @@ enum TeardownScrub {
     }
 
     static func writeFile(_ path: String, _ bytes: [UInt8]) throws(SystemError) {
-        let fd = try valueOrErrno("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        let fd = try valueOrErrno("open \(path)") {
+            open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        }
         defer { close(fd) }
         try valueOrErrno("fchmod \(path)") { fchmod(fd, 0o600) }
         var offset = 0
@@ -181,18 +193,26 @@ enum TeardownScrub {
 
     /// Calls `visit(directoryFD, name, relativePath)` for every non-directory entry below `fd`,
     /// descending into real directories only (O_NOFOLLOW).
-    private static func walk(_ fd: Int32, prefix: String, depth: Int = 0,
-                             _ visit: (Int32, String, String) -> Void) {
+    private static func walk(
+        _ fd: Int32, prefix: String, depth: Int = 0,
+        _ visit: (Int32, String, String) -> Void
+    ) {
         guard depth < 64, let copy = Optional(dup(fd)), copy >= 0, let dir = fdopendir(copy) else { return }
         defer { closedir(dir) }
         var entries: [(String, Bool)] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
             if name == "." || name == ".." { continue }
             var info = stat()
             guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             let kind = info.st_mode & S_IFMT
-            if kind == S_IFDIR { entries.append((name, true)) } else if kind == S_IFREG { entries.append((name, false)) }
+            if kind == S_IFDIR {
+                entries.append((name, true))
+            } else if kind == S_IFREG {
+                entries.append((name, false))
+            }
         }
         for (name, isDirectory) in entries.sorted(by: { $0.0 < $1.0 }) {
             let relative = prefix.isEmpty ? name : prefix + "/" + name

@@ -5,11 +5,11 @@ import Redaction
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// Moves the agent's bytes between the sandbox and the developer, on one thread with `poll`:
@@ -66,8 +66,10 @@ final class TerminalRelay: @unchecked Sendable {
             inputOpen = true
             _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
         case .pipes(let output, let error):
-            outputs = [Output(source: output, target: 1, index: 0, stream: redactor.makeStream()),
-                       Output(source: error, target: 2, index: 1, stream: redactor.makeStream())]
+            outputs = [
+                Output(source: output, target: 1, index: 0, stream: redactor.makeStream()),
+                Output(source: error, target: 2, index: 1, stream: redactor.makeStream()),
+            ]
             inputOpen = false
         }
         var fds: [Int32] = [-1, -1]
@@ -170,11 +172,15 @@ final class TerminalRelay: @unchecked Sendable {
                 if count > 0 {
                     released.removeAll(keepingCapacity: true)
                     if masking {
-                        buffer.withUnsafeBytes { output.stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &released) }
+                        buffer.withUnsafeBytes {
+                            output.stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &released)
+                        }
                         deliver(released, from: output)
                     } else {
                         showTerminal(Array(buffer[0..<count]), on: output.target)
-                        buffer.withUnsafeBytes { output.stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &released) }
+                        buffer.withUnsafeBytes {
+                            output.stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &released)
+                        }
                         transcript?.output(released, source: output.index)
                     }
                 } else if count == 0 || (errno != EINTR && errno != EAGAIN) {

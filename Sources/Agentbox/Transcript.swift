@@ -1,11 +1,11 @@
 import AgentboxCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #else
-#error("unsupported platform")
+    #error("unsupported platform")
 #endif
 
 /// asciinema's v2 `.cast` format, as bytes: a header line (a JSON object with `version` 2, the
@@ -14,7 +14,8 @@ import Darwin
 /// resize. Pure functions, so the encoding is tested without a terminal.
 public enum CastFormat {
     public static func header(width: Int, height: Int, timestamp: Int64, term: String?, shell: String?) -> [UInt8] {
-        var line = Array("{\"version\": 2, \"width\": \(width), \"height\": \(height), \"timestamp\": \(timestamp), \"env\": {".utf8)
+        var line = Array(
+            "{\"version\": 2, \"width\": \(width), \"height\": \(height), \"timestamp\": \(timestamp), \"env\": {".utf8)
         var first = true
         for (name, value) in [("TERM", term), ("SHELL", shell)] {
             guard let value else { continue }
@@ -31,8 +32,10 @@ public enum CastFormat {
     /// `[time, "kind", "data"]\n`; returns how many bytes at the end of `data` were not encoded
     /// because they may be the start of a UTF-8 sequence completed by the next event (0 when
     /// `final`).
-    public static func appendEvent(time: Double, kind: String, data: ArraySlice<UInt8>, into line: inout [UInt8],
-                                   final: Bool = false) -> Int {
+    public static func appendEvent(
+        time: Double, kind: String, data: ArraySlice<UInt8>, into line: inout [UInt8],
+        final: Bool = false
+    ) -> Int {
         line.append(UInt8(ascii: "["))
         line += Array(formatTime(time).utf8)
         line += Array(", \"\(kind)\", \"".utf8)
@@ -66,7 +69,10 @@ public enum CastFormat {
                 case 0x0D: out += [0x5C, UInt8(ascii: "r")]
                 case 0x09: out += [0x5C, UInt8(ascii: "t")]
                 case 0..<0x20, 0x7F:
-                    out += [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+                    out += [
+                        0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                        hex[Int(byte & 0xF)],
+                    ]
                 default: out.append(byte)
                 }
                 index += 1
@@ -97,12 +103,20 @@ public enum CastFormat {
         var high: UInt8 = 0xBF
         switch lead {
         case 0xC2...0xDF: count = 2
-        case 0xE0: count = 3; low = 0xA0
+        case 0xE0:
+            count = 3
+            low = 0xA0
         case 0xE1...0xEC, 0xEE...0xEF: count = 3
-        case 0xED: count = 3; high = 0x9F
-        case 0xF0: count = 4; low = 0x90
+        case 0xED:
+            count = 3
+            high = 0x9F
+        case 0xF0:
+            count = 4
+            low = 0x90
         case 0xF1...0xF3: count = 4
-        case 0xF4: count = 4; high = 0x8F
+        case 0xF4:
+            count = 4
+            high = 0x8F
         default: return .invalid
         }
         for offset in 1..<count {
@@ -139,7 +153,10 @@ public final class TranscriptWriter {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         emit(CastFormat.header(width: width, height: height, timestamp: Int64(now.tv_sec), term: term, shell: shell))
-        if let failure { close(descriptor); throw failure }
+        if let failure {
+            close(descriptor)
+            throw failure
+        }
     }
 
     deinit { close(descriptor) }

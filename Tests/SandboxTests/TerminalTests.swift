@@ -1,9 +1,9 @@
 import AgentboxCore
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Without a terminal on stdin: no pty, the pipes pass through (stdin untouched, stdout and
@@ -13,19 +13,25 @@ struct TerminalTests {
     /// A GitHub-format token nobody was given: redacted by its format.
     static let fakeToken = "ghp_" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7d"
 
-    private func run(_ harness: SandboxHarness, _ extra: [String], _ script: String, input: String) throws -> ChildProcess.Output {
+    private func run(_ harness: SandboxHarness, _ extra: [String], _ script: String, input: String) throws
+        -> ChildProcess.Output
+    {
         try ChildProcess.run(
             executable: "/usr/bin/setpriv",
-            arguments: ["--reuid=\(harness.account.uid)", "--regid=\(harness.account.gid)", "--clear-groups", "--",
-                        SandboxHarness.agentbox, "sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile,
-                        "--workdir", harness.workdir.path] + extra + ["--", "/bin/sh", "-c", script],
+            arguments: [
+                "--reuid=\(harness.account.uid)", "--regid=\(harness.account.gid)", "--clear-groups", "--",
+                SandboxHarness.agentbox, "sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile,
+                "--workdir", harness.workdir.path,
+            ] + extra + ["--", "/bin/sh", "-c", script],
             environment: ["HOME": harness.account.home, "PATH": SandboxHarness.path, "LC_ALL": "C"],
             input: .bytes(Array(input.utf8)), timeout: .seconds(60))
     }
 
     @Test func pipedStdinPassesThroughAndOutputIsRedacted() throws {
         let harness = try SandboxHarness()
-        let output = try run(harness, [], """
+        let output = try run(
+            harness, [],
+            """
             cat
             [ -t 0 ] || echo stdin-not-a-tty
             [ -t 1 ] || echo stdout-not-a-tty
@@ -46,7 +52,9 @@ struct TerminalTests {
     @Test func noMaskingStillRedactsTheTranscript() throws {
         let harness = try SandboxHarness()
         let transcript = harness.account.home + "/session.cast"
-        let output = try run(harness, ["--transcript", transcript, "--no-masking"], """
+        let output = try run(
+            harness, ["--transcript", transcript, "--no-masking"],
+            """
             printf 'bad utf-8: \\377\\376 then %s\\n' \(Self.fakeToken)
             """, input: "")
         #expect(output.status == .exited(0), "\(output.text)")

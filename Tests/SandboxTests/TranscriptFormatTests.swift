@@ -1,11 +1,12 @@
-@testable import Agentbox
 import AgentboxCore
 import Redaction
-import Testing
 import TestSupport
+import Testing
+
+@testable import Agentbox
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The pure parts of the transcript and the teardown scrub.
@@ -38,8 +39,12 @@ struct TranscriptFormatTests {
         _ = CastFormat.appendEvent(time: 1.5, kind: "o", data: Array("hi\n".utf8)[...], into: &line)
         #expect(String(decoding: line, as: UTF8.self) == "[1.500000, \"o\", \"hi\\n\"]\n")
         #expect(CastFormat.formatTime(0.0000004) == "0.000000")
-        #expect(String(decoding: CastFormat.header(width: 80, height: 24, timestamp: 7, term: "xterm", shell: nil), as: UTF8.self)
-            == "{\"version\": 2, \"width\": 80, \"height\": 24, \"timestamp\": 7, \"env\": {\"TERM\": \"xterm\"}}\n")
+        #expect(
+            String(
+                decoding: CastFormat.header(width: 80, height: 24, timestamp: 7, term: "xterm", shell: nil),
+                as: UTF8.self)
+                == "{\"version\": 2, \"width\": 80, \"height\": 24, \"timestamp\": 7, \"env\": {\"TERM\": \"xterm\"}}\n"
+        )
     }
 
     @Test func writerSplitsAUTF8SequenceAcrossEventsWithoutBreakingIt() throws {
@@ -92,8 +97,9 @@ struct TranscriptFormatTests {
         try home.write(".codex/sessions/a.jsonl", Array("{\"t\":\"\(secret)\"}\n".utf8))
         symlink(outside, home.path + "/.codex/sessions/link.jsonl")
         let redactor = Redactor(secrets: [RedactionSecret(name: "S", value: Array(secret.utf8))])
-        let result = TeardownScrub.keepFiles(home: home.path, keep: KeepSet(patterns: [".codex/sessions/**"]),
-                                             into: out.path + "/kept", redactor: redactor)
+        let result = TeardownScrub.keepFiles(
+            home: home.path, keep: KeepSet(patterns: [".codex/sessions/**"]),
+            into: out.path + "/kept", redactor: redactor)
         #expect(result.kept == [out.path + "/kept/.codex/sessions/a.jsonl"])
         #expect(FileIO.readText(out.path + "/kept/.codex/sessions/a.jsonl") == "{\"t\":\"[REDACTED:S]\"}\n")
     }

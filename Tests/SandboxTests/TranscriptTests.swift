@@ -1,11 +1,11 @@
 import Agentbox
 import AgentboxCore
 import Redaction
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A whole agent session under a real terminal: real broker, `devssh --local`, `agentbox start`,
@@ -22,27 +22,35 @@ struct TranscriptTests {
         // Random, so no other test output can contain it; non-ASCII, so JSON \u escaping differs.
         let secret = "pty-\(Crypto.randomToken(byteCount: 10))-é-\(Crypto.randomToken(byteCount: 4))"
         let vault = try directory.write("vault.env", Array("TOKEN=\(secret)\n".utf8))
-        let policy = try directory.write("policy.yaml", Array("""
-            version: 1
-            profiles:
-              pty-agent:
-                agent: true
-                allowedHosts: [testhost]
-                allowedCommands: ["/bin/bash *"]
-                ttl: 10m
-                requireApproval: false
-                network: none
-                secrets:
-                  TOKEN: { from: "file://\(vault)#TOKEN", class: inject }
-            """.utf8))
+        let policy = try directory.write(
+            "policy.yaml",
+            Array(
+                """
+                version: 1
+                profiles:
+                  pty-agent:
+                    agent: true
+                    allowedHosts: [testhost]
+                    allowedCommands: ["/bin/bash *"]
+                    ttl: 10m
+                    requireApproval: false
+                    network: none
+                    secrets:
+                      TOKEN: { from: "file://\(vault)#TOKEN", class: inject }
+                """.utf8))
         let state = directory.path + "/state"
-        let environment = ["HOME": directory.path, "XDG_RUNTIME_DIR": directory.path, "XDG_STATE_HOME": state,
-                           "PATH": SandboxHarness.path, "TERM": "xterm-256color", "LANG": "C.UTF-8",
-                           "AGENTBOX_KEEP_FILE": SandboxHarness.repository + "/sandbox/keep.txt"]
+        let environment = [
+            "HOME": directory.path, "XDG_RUNTIME_DIR": directory.path, "XDG_STATE_HOME": state,
+            "PATH": SandboxHarness.path, "TERM": "xterm-256color", "LANG": "C.UTF-8",
+            "AGENTBOX_KEEP_FILE": SandboxHarness.repository + "/sandbox/keep.txt",
+        ]
         let control = directory.path + "/control.sock"
         let broker = try ChildProcess.launch(
             executable: binaries + "/secret-broker",
-            arguments: ["serve", "--policy", policy, "--socket", control, "--audit-log", directory.path + "/audit.log", "--no-prompt"],
+            arguments: [
+                "serve", "--policy", policy, "--socket", control, "--audit-log", directory.path + "/audit.log",
+                "--no-prompt",
+            ],
             environment: environment, logPath: directory.path + "/broker.log")
         defer { _ = broker.terminate(grace: .seconds(2)) }
         for _ in 0..<200 where !hostFileExists(control) { usleep(25_000) }
@@ -71,27 +79,34 @@ struct TranscriptTests {
             """#
         let session = try PseudoTerminalProcess(
             executable: binaries + "/devssh",
-            arguments: ["--broker", control, "--local", "testhost", "--", SandboxHarness.agentbox, "start", "pty-agent",
-                        "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", workdir, "--grace", "0.2",
-                        "--", "/bin/bash", "-c", script],
+            arguments: [
+                "--broker", control, "--local", "testhost", "--", SandboxHarness.agentbox, "start", "pty-agent",
+                "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", workdir, "--grace", "0.2",
+                "--", "/bin/bash", "-c", script,
+            ],
             environment: environment, rows: 40, columns: 120)
         let logs = { "\(session.outputText.debugDescription)\n\(FileIO.readText(directory.path + "/broker.log"))" }
 
         // The full-screen pager shows the page (redacted); `q` leaves it.
         #expect(session.waitForOutput("line three"), "\(logs())")
-        #expect(session.waitForOutput("\u{1b}[?1049h") || session.waitForOutput("\u{1b}[?47h"), "less did not switch screens: \(logs())")
+        #expect(
+            session.waitForOutput("\u{1b}[?1049h") || session.waitForOutput("\u{1b}[?47h"),
+            "less did not switch screens: \(logs())")
         session.send("q")
         #expect(session.waitForOutput("password? "), "\(logs())")
         // While the session runs, `agentbox redact --from-session ID` gets its values from the
         // supervisor's control socket.
-        let id = session.outputText.split(separator: " ").drop { $0 != "session" }.dropFirst().first.map(String.init) ?? ""
+        let id =
+            session.outputText.split(separator: " ").drop { $0 != "session" }.dropFirst().first.map(String.init) ?? ""
         let redact = { () throws -> ChildProcess.Output in
-            try ChildProcess.run(executable: SandboxHarness.agentbox, arguments: ["redact", "--from-session", id],
-                                 environment: environment, input: .bytes(Array("old log: \(secret) end\n".utf8)))
+            try ChildProcess.run(
+                executable: SandboxHarness.agentbox, arguments: ["redact", "--from-session", id],
+                environment: environment, input: .bytes(Array("old log: \(secret) end\n".utf8)))
         }
         let live = try redact()
-        #expect(live.status == .exited(0) && live.standardOutputText == "old log: [REDACTED:TOKEN] end\n",
-                "\(live.status) \(live.standardErrorText)")
+        #expect(
+            live.status == .exited(0) && live.standardOutputText == "old log: [REDACTED:TOKEN] end\n",
+            "\(live.status) \(live.standardErrorText)")
         session.send("hunter2-typed\r")
         #expect(session.waitForOutput("length:13"), "\(logs())")
         #expect(session.waitForOutput("resize? "), "\(logs())")
@@ -121,7 +136,9 @@ struct TranscriptTests {
         let cast = FileIO.read(castPath) ?? []
         let kept = transcripts + "/\(id).files/.codex/sessions/2026/rollout-1.jsonl"
         let keptBytes = FileIO.read(kept) ?? []
-        #expect(!keptBytes.isEmpty, "the codex session log was not kept: \(FileIO.directoryEntries(transcripts + "/\(id).files"))")
+        #expect(
+            !keptBytes.isEmpty,
+            "the codex session log was not kept: \(FileIO.directoryEntries(transcripts + "/\(id).files"))")
         #expect(String(decoding: keptBytes, as: UTF8.self).contains("[REDACTED:TOKEN]"))
         #expect(FileIO.read(transcripts + "/\(id).files/.codex/cache/not-kept.txt") == nil)
         // Escapes removed first: a secret split by a colour escape must not survive either.
@@ -138,18 +155,23 @@ struct TranscriptTests {
         // The transcript: 0600, valid asciinema v2 (every line JSON, header version 2), with the resize.
         var info = stat()
         #expect(stat(castPath, &info) == 0 && info.st_mode & 0o777 == 0o600)
-        let check = try ChildProcess.run(executable: "/usr/bin/python3", arguments: ["-c", """
-            import json, sys
-            lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
-            header = json.loads(lines[0])
-            assert header["version"] == 2 and header["width"] == 120 and header["height"] == 40, header
-            assert header["env"]["TERM"] == "xterm-256color", header
-            events = [json.loads(line) for line in lines[1:]]
-            assert all(e[1] in ("o", "r") and isinstance(e[2], str) for e in events)
-            assert any(e[1] == "r" and e[2] == "101x33" for e in events), "no resize event"
-            assert [e[0] for e in events] == sorted(e[0] for e in events)
-            print("ok", len(events))
-            """, castPath], environment: ["PATH": SandboxHarness.path])
+        let check = try ChildProcess.run(
+            executable: "/usr/bin/python3",
+            arguments: [
+                "-c",
+                """
+                import json, sys
+                lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+                header = json.loads(lines[0])
+                assert header["version"] == 2 and header["width"] == 120 and header["height"] == 40, header
+                assert header["env"]["TERM"] == "xterm-256color", header
+                events = [json.loads(line) for line in lines[1:]]
+                assert all(e[1] in ("o", "r") and isinstance(e[2], str) for e in events)
+                assert any(e[1] == "r" and e[2] == "101x33" for e in events), "no resize event"
+                assert [e[0] for e in events] == sorted(e[0] for e in events)
+                print("ok", len(events))
+                """, castPath,
+            ], environment: ["PATH": SandboxHarness.path])
         #expect(check.status == .exited(0) && check.standardOutputText.hasPrefix("ok"), "\(check.text)")
         if access("/usr/bin/asciinema", X_OK) == 0 {
             // `asciinema cat` reads keys from /dev/tty: run it on a terminal of its own.
@@ -163,7 +185,9 @@ struct TranscriptTests {
         // The session directory is gone; the broker audited a clean scrub and status 3.
         #expect(!hostFileExists(SessionStore(environment: environment).sessionDirectory(id)))
         let audit = FileIO.readText(directory.path + "/audit.log")
-        let ending = audit.split(separator: "\n").first { $0.contains("\"event\":\"lease-end\"") && $0.contains("\"ended\":\"exit\"") }
+        let ending = audit.split(separator: "\n").first {
+            $0.contains("\"event\":\"lease-end\"") && $0.contains("\"ended\":\"exit\"")
+        }
         #expect(ending?.contains("\"exitStatus\":3") == true, "\(audit)")
         #expect(ending?.contains("\"scrubFindings\":0") == true, "\(audit)")
         #expect(!contains(Array(audit.utf8), Array(secret.utf8)))

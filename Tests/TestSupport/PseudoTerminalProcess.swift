@@ -25,13 +25,16 @@ public final class PseudoTerminalProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments` and exactly `environment` on a new pty of
     /// `rows` x `columns`.
-    public init(executable: String, arguments: [String], environment: [String: String], rows: UInt16 = 24,
-                columns: UInt16 = 80) throws
-    {
+    public init(
+        executable: String, arguments: [String], environment: [String: String], rows: UInt16 = 24,
+        columns: UInt16 = 80
+    ) throws {
         var master: Int32 = -1
         var slave: Int32 = -1
         var name = [CChar](repeating: 0, count: 128)
-        guard ab_pty_open(&master, &slave, &name, name.count) == 0 else { throw FixtureError("openpty: \(SystemError("openpty"))") }
+        guard ab_pty_open(&master, &slave, &name, name.count) == 0 else {
+            throw FixtureError("openpty: \(SystemError("openpty"))")
+        }
         close(slave)  // the child opens it by name, after its setsid, to make it its controlling terminal
         _ = ab_set_terminal_size(master, rows, columns)
         self.master = master
@@ -132,7 +135,8 @@ public final class PseudoTerminalProcess: @unchecked Sendable {
             usleep(10_000)
         }
         _ = readerDone.wait(timeout: .now() + 2)
-        let outcome: ChildProcess.ExitStatus = status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
+        let outcome: ChildProcess.ExitStatus =
+            status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signaled(status & 0x7f)
         exitStatus = outcome
         return outcome
     }
