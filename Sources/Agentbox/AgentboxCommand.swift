@@ -32,6 +32,11 @@ public enum AgentboxCommand {
         start    asks the laptop's broker for an agent lease on PROFILE (an `agent: true` profile),
                  runs COMMAND in a sandbox with the lease's environment, and ends every process of
                  the session when the lease expires or is revoked, or on `agentbox stop`.
+                 On a terminal, COMMAND gets a pty of agentbox's own; otherwise stdin passes through
+                 and stdout/stderr are relayed. Output is redacted (the session's values and known
+                 token formats) on the terminal (unless --no-masking) and in an asciinema v2
+                 transcript, kept as $XDG_STATE_HOME/agentbox/transcripts/ID.cast (or --transcript
+                 PATH), with the agent's kept files (--keep-file, default share/agentbox/keep.txt).
         sandbox  runs COMMAND in the same sandbox without a lease (no secrets), to check a box.
         list     live sessions: id, profile, command, lease expiry, supervisor pid.
         stop     ends a session: SIGTERM to all its processes, a grace period, then SIGKILL.
