@@ -64,4 +64,63 @@ struct TerminalTests {
         #expect(cast.contains("[REDACTED:github-token]") && !cast.contains(Self.fakeToken), "\(cast)")
         #expect(cast.contains("bad utf-8: \u{FFFD}\u{FFFD} then"), "\(cast)")
     }
+
+    /// `agentbox sandbox ARGS` as a shell command line for tests that run under a pty of their own.
+    private func sandboxCommand(_ directory: TemporaryDirectory, _ command: String) -> String {
+        "\(SandboxHarness.agentbox) sandbox --quiet --seccomp-profile \(SandboxHarness.seccompProfile) "
+            + "--workdir \(directory.path)/work -- \(command)"
+    }
+
+    private func shellOnTerminal(_ directory: TemporaryDirectory, _ script: String) throws -> PseudoTerminalProcess {
+        mkdir(directory.path + "/work", 0o755)
+        return try PseudoTerminalProcess(
+            executable: "/bin/sh", arguments: ["-c", script],
+            environment: [
+                "HOME": directory.path, "XDG_RUNTIME_DIR": directory.path, "PATH": SandboxHarness.path,
+                "TERM": "xterm",
+            ])
+    }
+
+    /// The developer's terminal is raw during the session and restored after it, also when the
+    /// session is ended by a signal to agentbox.
+    @Test func terminalIsRawDuringTheSessionAndRestoredAfter() throws {
+        let directory = try TemporaryDirectory(prefix: "abr")
+        let shell = try shellOnTerminal(
+            directory,
+            """
+            \(sandboxCommand(directory, "/bin/sh -c 'exit 3'"))
+            echo "status=$?"
+            stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon -e echo -e -echo | tr '\\n' ' '; echo
+            \(sandboxCommand(directory, "/bin/sleep 100")) </dev/tty &
+            sleep 1
+            stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon | sed 's/^/during:/'
+            kill -TERM $!
+            wait $!
+            echo "stopped=$?"
+            stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon | sed 's/^/after:/'
+            """)
+        #expect(shell.waitForExit(timeout: .seconds(30)) == .exited(0), "\(shell.outputText.debugDescription)")
+        let text = shell.outputText
+        #expect(text.contains("status=3"), "\(text.debugDescription)")
+        #expect(text.contains("icanon echo"), "\(text.debugDescription)")
+        #expect(text.contains("during:-icanon"), "\(text.debugDescription)")
+        #expect(text.contains("stopped=143"), "\(text.debugDescription)")
+        #expect(text.contains("after:icanon"), "\(text.debugDescription)")
+    }
+
+    /// Typing the start of a token (which the redactor must hold back, as it may be a secret)
+    /// shows up within the idle flush, not when the line ends.
+    @Test func redactorDoesNotDelayInteractiveEcho() throws {
+        let directory = try TemporaryDirectory(prefix: "abe")
+        let shell = try shellOnTerminal(directory, sandboxCommand(directory, "/bin/sh -c 'echo ready; cat; exit 3'"))
+        #expect(shell.waitForOutput("ready"), "\(shell.outputText.debugDescription)")
+        usleep(200_000)
+        let start = ContinuousClock.now
+        shell.send("ghp_")
+        #expect(shell.waitForOutput("ghp_", timeout: .seconds(5)), "\(shell.outputText.debugDescription)")
+        let delay = ContinuousClock.now - start
+        #expect(delay < .milliseconds(300), "echo took \(delay)")
+        shell.send("\r\u{4}")
+        #expect(shell.waitForExit(timeout: .seconds(20)) == .exited(3), "\(shell.outputText.debugDescription)")
+    }
 }
