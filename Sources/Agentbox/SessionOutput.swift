@@ -86,6 +86,7 @@ final class SessionOutput {
             keptTranscriptPath = nil
             keptFilesDirectory = nil
         }
+        ignoreBrokenPipeSignal()  // a closed stdout must end the relay's writes, not agentbox
         terminal = RawTerminal(descriptor: 0)
         do {
             if !secrets.isEmpty {
@@ -128,6 +129,8 @@ final class SessionOutput {
     /// also bound at `/dev/console` inside.
     func configure(_ plan: inout SandboxPlan) {
         if terminal != nil {
+            // A separate account (--run-as) owns its terminal, as login would make it.
+            if case .account(_, let uid, let gid) = plan.identity { _ = fchown(slave, uid, gid) }
             plan.stdio = SandboxStdio(input: slave, output: slave, error: slave, controllingTerminal: true)
             if plan.namespaces.contains(.mount) {
                 plan.mounts.append(SandboxPlanner.terminalMount(hostPath: slavePath))

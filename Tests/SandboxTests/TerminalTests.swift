@@ -123,4 +123,22 @@ struct TerminalTests {
         shell.send("\r\u{4}")
         #expect(shell.waitForExit(timeout: .seconds(20)) == .exited(3), "\(shell.outputText.debugDescription)")
     }
+
+    /// Run as root with `--run-as`, the agent's pty belongs to the agent's account.
+    @Test func runAsAccountOwnsItsTerminal() throws {
+        let harness = try SandboxHarness()
+        let session = try PseudoTerminalProcess(
+            executable: SandboxHarness.agentbox,
+            arguments: [
+                "sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir",
+                harness.workdir.path, "--run-as", harness.account.name, "--", "/bin/sh", "-c",
+                "echo \"tty=$(tty) owner=$(stat -c %u /dev/console)\"; exec 3<>/dev/tty && echo tty-opened; exit 3",
+            ],
+            environment: ["PATH": SandboxHarness.path, "HOME": "/root", "TERM": "xterm"])
+        #expect(session.waitForExit(timeout: .seconds(30)) == .exited(3), "\(session.outputText.debugDescription)")
+        #expect(
+            session.outputText.contains("tty=/dev/console owner=\(harness.account.uid)"),
+            "\(session.outputText.debugDescription)")
+        #expect(session.outputText.contains("tty-opened"), "\(session.outputText.debugDescription)")
+    }
 }
