@@ -26,8 +26,9 @@
 #include "CAgentboxSys.h"
 
 // The order of the checklist, for a reviewer:
-//   outer (forked from the supervisor): signals reset -> user namespace + id maps -> other
-//     namespaces (pid, mount, ipc, uts, net) -> fork init -> wait for it, exit with its status
+//   outer (forked from the supervisor): the agent's stdio onto 0, 1, 2 -> signals reset ->
+//     user namespace + id maps -> other namespaces (pid, mount, ipc, uts, net) -> fork init ->
+//     wait for it, exit with its status
 //   init (pid 1): mounts (private, new root, ordered plan, pivot_root, root read-only) ->
 //     hostname -> loopback -> setsid -> close fds -> bounding set -> switch user -> capabilities
 //     -> no_new_privs -> seccomp -> fork agent -> reap until the agent exits
