@@ -37,7 +37,7 @@ install: release
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 .build/release/secret-broker .build/release/devssh .build/release/secrets .build/release/agentbox $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/agentbox
-	install -m 0644 sandbox/seccomp-default.txt $(DESTDIR)$(PREFIX)/share/agentbox/
+	install -m 0644 sandbox/seccomp-default.txt sandbox/keep.txt $(DESTDIR)$(PREFIX)/share/agentbox/
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -47,7 +47,7 @@ let package = Package(
             name: "SecretsRun",
             dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTPClient", "YAMLDocument", "CAgentboxSys"]),
         .target(name: "Sandbox", dependencies: ["AgentboxCore", "CAgentboxSys", "CSandbox"]),
-        .target(name: "Agentbox", dependencies: ["AgentboxCore", "BrokerProtocol", "SecretsRun", "Sandbox"]),
+        .target(name: "Agentbox", dependencies: ["AgentboxCore", "BrokerProtocol", "SecretsRun", "Sandbox", "Redaction"]),
         .target(name: "DevSSH", dependencies: ["AgentboxCore", "BrokerProtocol", "BrokerControl", "SecretsRun"]),
         .target(name: "Redaction", dependencies: ["AgentboxCore"]),
 
@@ -62,7 +62,7 @@ let package = Package(
         .executableTarget(name: "redactor-bench", dependencies: ["Redaction"], path: "bench/redactor"),
 
         // Test support and tests.
-        .target(name: "TestSupport", dependencies: ["AgentboxCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["AgentboxCore", "CAgentboxSys"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentboxCoreTests", dependencies: ["AgentboxCore"]),
         .testTarget(name: "YAMLDocumentTests", dependencies: ["YAMLDocument"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "TestSupport"]),
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "Redaction", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
         .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
         .testTarget(
             name: "ProxyEndToEndTests",

@@ -1,5 +1,6 @@
 import AgentboxCore
 import BrokerProtocol
+import Redaction
 import Sandbox
 import SecretsRun
 
@@ -18,20 +19,30 @@ public enum AgentboxCommand {
 
     public static let usage = """
         usage: agentbox start PROFILE [--workdir DIR] [--network host|proxy-only|none] [--run-as USER]
-                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan] -- COMMAND [ARGS...]
+                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan]
+                              [--transcript PATH] [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
                agentbox sandbox [--workdir DIR] [--network ...] [--run-as USER] [--seccomp-profile FILE]
                               [--print-plan] -- COMMAND [ARGS...]
                agentbox list
                agentbox stop ID
+               agentbox redact [--from-session ID] [--secret-file FILE]... [--secret-value-file FILE]... [FILE...]
                agentbox doctor
                agentbox COMMAND --help
 
         start    asks the laptop's broker for an agent lease on PROFILE (an `agent: true` profile),
                  runs COMMAND in a sandbox with the lease's environment, and ends every process of
                  the session when the lease expires or is revoked, or on `agentbox stop`.
+                 On a terminal, COMMAND gets a pty of agentbox's own; otherwise stdin passes through
+                 and stdout/stderr are relayed. Output is redacted (the session's values and known
+                 token formats) on the terminal (unless --no-masking) and in an asciinema v2
+                 transcript, kept as $XDG_STATE_HOME/agentbox/transcripts/ID.cast (or --transcript
+                 PATH), with the agent's kept files (--keep-file, default share/agentbox/keep.txt).
         sandbox  runs COMMAND in the same sandbox without a lease (no secrets), to check a box.
         list     live sessions: id, profile, command, lease expiry, supervisor pid.
         stop     ends a session: SIGTERM to all its processes, a grace period, then SIGKILL.
+        redact   the session redactor over FILEs (or stdin) to stdout: values from --secret-file (one a
+                 line), --secret-value-file (whole file), --from-session ID (a live session's values,
+                 asked over its private control socket), plus known token formats.
         doctor   what this kernel offers (user namespaces, hidepid, seccomp, cgroups) and what
                  agentbox would do.
 
@@ -64,6 +75,7 @@ public enum AgentboxCommand {
             case "list": return try list(&args, environment: environment)
             case "stop": return try stop(&args, environment: environment)
             case "doctor": return try doctor(&args)
+            case "redact": return RedactSubcommand.run(Array(arguments.drop { $0 != "redact" }.dropFirst()), environment: environment)
             case "help": print(usage); return 0
             default: throw AgentboxError.usage("unknown command \(command)")
             }
@@ -103,6 +115,7 @@ public enum AgentboxCommand {
         let seccompOption = try args.option("--seccomp-profile")
         let printPlan = args.flag("--print-plan")
         let quiet = args.flag("--quiet", "-q")
+        let outputOptions = try SessionOutputOptions.parse(&args)
         try args.finish()
         let requestedNetwork = try networkOption.map { text throws(AgentboxError) -> SandboxNetwork in
             guard let mode = SandboxNetwork(rawValue: text) else {
@@ -206,7 +219,13 @@ public enum AgentboxCommand {
         environmentValues.append((name: "AGENTBOX_SESSION_ID", value: Array(id.utf8)))
         let outcome: Int32
         var endReason = "exit"
+        var output: SessionOutput?
+        var scrubFindings: Int?
         do {
+            output = try SessionOutput(
+                options: outputOptions, secrets: granted.map { RedactionSecret(name: $0.name, value: $0.value) }, id: id,
+                sessionDirectory: store.sessionDirectory(id), sessionHome: paths.home, record: lease,
+                environment: environment, progress: progress)
             var plan = try SandboxPlanner.plan(
                 SandboxRequest(
                     workdir: workdir, network: network, identity: identity, sessionDirectory: paths.home,
@@ -214,6 +233,7 @@ public enum AgentboxCommand {
                     seccomp: seccomp), kind: hostFileKind)
             for index in environmentValues.indices { environmentValues[index].value.withUnsafeMutableBytes { ab_zero($0) } }
             granted.removeAll()
+            output?.configure(&plan)
             if let refusal = HostFeatures.detect().refusal(for: plan) { throw refusal }
             SandboxLauncher.becomeSubreaper()
             if let wiring, network != .host { plan.loopbackListeners = [wiring.port] }
@@ -232,16 +252,19 @@ public enum AgentboxCommand {
                                       expiresAt: grant.expiresAt)
             }
             progress("session \(id) started (pid \(process.pid))")
+            try output?.start()
             outcome = process.wait()
+            scrubFindings = output?.finish()
             endReason = supervisor.endReason.rawValue
             progress("session \(id) ended (\(endReason)), status \(outcome)")
         } catch {
+            output?.abandon()
             store.remove(id)
             releaseLease(LeaseEnding(reason: "error", exitStatus: nil))
             throw error
         }
         store.remove(id)
-        releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome))
+        releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome, scrubFindings: scrubFindings))
         return outcome
     }
 

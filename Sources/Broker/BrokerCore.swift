@@ -150,8 +150,13 @@ public final class BrokerCore: @unchecked Sendable {
             if let ending {
                 fields["ended"] = .string(String(ending.reason.prefix(32)))
                 if let exitStatus = ending.exitStatus { fields["exitStatus"] = .int(Int64(exitStatus)) }
+                if let findings = ending.scrubFindings { fields["scrubFindings"] = .int(Int64(findings)) }
             }
             audit.record("lease-end", fields)
+            if let findings = ending?.scrubFindings, findings > 0 {
+                // The agent host found secrets left in what it keeps after its teardown scrub.
+                audit.record("scrub-failed", ["lease": .string(id), "scrubFindings": .int(Int64(findings))])
+            }
         }
         return status
     }

@@ -95,10 +95,14 @@ public struct LeaseEnding: Codable, Sendable, Equatable {
     public var reason: String
     /// The command's exit status (128 + N when killed by signal N), when it ran.
     public var exitStatus: Int32?
+    /// Agent sessions: secrets still found in the kept transcript and files by the teardown
+    /// scrub's last scan (0 when clean; absent when nothing was kept or scanned).
+    public var scrubFindings: Int?
 
-    public init(reason: String, exitStatus: Int32?) {
+    public init(reason: String, exitStatus: Int32?, scrubFindings: Int? = nil) {
         self.reason = reason
         self.exitStatus = exitStatus
+        self.scrubFindings = scrubFindings
     }
 }
 

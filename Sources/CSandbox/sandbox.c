@@ -26,12 +26,13 @@
 #include "CAgentboxSys.h"
 
 // The order of the checklist, for a reviewer:
-//   outer (forked from the supervisor): signals reset -> user namespace + id maps -> other
-//     namespaces (pid, mount, ipc, uts, net) -> fork init -> wait for it, exit with its status
+//   outer (forked from the supervisor): the agent's stdio onto 0, 1, 2 -> signals reset ->
+//     user namespace + id maps -> other namespaces (pid, mount, ipc, uts, net) -> fork init ->
+//     wait for it, exit with its status
 //   init (pid 1): mounts (private, new root, ordered plan, pivot_root, root read-only) ->
 //     hostname -> loopback -> setsid -> close fds -> bounding set -> switch user -> capabilities
 //     -> no_new_privs -> seccomp -> fork agent -> reap until the agent exits
-//   agent: setsid -> chdir -> execve
+//   agent: setsid -> controlling terminal (when asked) -> chdir -> execve
 
 static const char *const step_names[AB_STEP_COUNT] = {
     [AB_STEP_STARTED] = "start",
@@ -59,6 +60,8 @@ static const char *const step_names[AB_STEP_COUNT] = {
     [AB_STEP_FORK_AGENT] = "fork the agent",
     [AB_STEP_CHDIR] = "chdir to the working directory",
     [AB_STEP_EXEC] = "execve the command",
+    [AB_STEP_STDIO] = "install the agent's stdin/stdout/stderr",
+    [AB_STEP_CONTROLLING_TTY] = "make the terminal the agent's controlling terminal (TIOCSCTTY)",
 };
 
 const char *ab_sandbox_step_name(int step) {
@@ -493,6 +496,7 @@ static _Noreturn void run_agent(const ab_sandbox_plan *plan) {
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGHUP, &action, NULL);
     CHECK(AB_STEP_SETSID, 1, setsid());
+    if (plan->controlling_tty) CHECK(AB_STEP_CONTROLLING_TTY, -1, ioctl(0, TIOCSCTTY, 0));
     CHECK(AB_STEP_CHDIR, -1, chdir(plan->workdir));
     ab_execve_search(plan->argv[0], plan->argv, plan->envp, plan->search_path);
     int saved = errno;
@@ -537,9 +541,18 @@ static _Noreturn void run_init(const ab_sandbox_plan *plan) {
     }
 }
 
+/// The plan's stdio descriptors onto 0, 1, 2 (dup2 clears CLOEXEC on the copies).
+static void install_stdio(const ab_sandbox_plan *plan) {
+    const int fds[3] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
+    for (int target = 0; target < 3; target++) {
+        if (fds[target] > 2) CHECK(AB_STEP_STDIO, target, dup2(fds[target], target));
+    }
+}
+
 static _Noreturn void run_outer(const ab_sandbox_plan *plan, pid_t supervisor) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (getppid() != supervisor) _exit(125);
+    install_stdio(plan);
     sigset_t none;
     sigemptyset(&none);
     CHECK(AB_STEP_SIGNALS, -1, sigprocmask(SIG_SETMASK, &none, NULL));

@@ -29,9 +29,11 @@ public enum RedactCommand {
         "usage: agentbox-redact [--secret-file FILE]... [--secret-value-file FILE]... [--no-token-formats] "
         + "[--min-length N] [FILE...]"
 
-    /// Runs the command; `input`, `output` and `errors` are file descriptors.
-    public static func run(_ arguments: [String], input: Int32 = 0, output: Int32 = 1, errors: Int32 = 2) -> ExitCode {
-        var secrets: [RedactionSecret] = []
+    /// Runs the command; `input`, `output` and `errors` are file descriptors. `extraSecrets` are
+    /// registered besides those of the options (`agentbox redact --from-session`).
+    public static func run(_ arguments: [String], extraSecrets: [RedactionSecret] = [], input: Int32 = 0,
+                           output: Int32 = 1, errors: Int32 = 2) -> ExitCode {
+        var secrets: [RedactionSecret] = extraSecrets
         var options = RedactionOptions()
         var files: [String] = []
         do {

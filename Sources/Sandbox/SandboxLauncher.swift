@@ -176,6 +176,10 @@ public enum SandboxLauncher {
         }
         defer { if wantsListeners { close(channel[0]) } }
         let ports = plan.loopbackListeners
+        cPlan.stdin_fd = plan.stdio.input ?? 0
+        cPlan.stdout_fd = plan.stdio.output ?? 0
+        cPlan.stderr_fd = plan.stdio.error ?? 0
+        cPlan.controlling_tty = plan.stdio.controllingTerminal ? 1 : 0
 
         var outer: pid_t = 0
         var statusFD: Int32 = -1

@@ -87,6 +87,8 @@ public struct SandboxPlan: Sendable, CustomStringConvertible {
     /// sockets are handed to the supervisor (`SandboxProcess.listeners`), which relays them to the
     /// credential proxy. Empty without a network namespace.
     public var loopbackListeners: [UInt16] = []
+    /// The agent's stdin, stdout and stderr (default: agentbox's own).
+    public var stdio = SandboxStdio()
     /// Steps that always happen, listed for the printed plan.
     public static let fixedSteps = [
         "make every mount private", "tmpfs new root", "mount operations (below)", "pivot_root, detach the old root",
@@ -114,7 +116,7 @@ public struct SandboxPlan: Sendable, CustomStringConvertible {
     public var description: String {
         var lines = ["namespaces: \(namespaces.names.joined(separator: " "))", "identity: \(identity)",
                      "new root: tmpfs on \(newRoot)", "hostname: \(hostname)", "workdir: \(workdir)",
-                     "argv: \(argv.joined(separator: " "))",
+                     "argv: \(argv.joined(separator: " "))", "stdio: \(stdio)",
                      "environment: \(environment.map(\.name).joined(separator: " "))", "mounts:"]
         if !loopbackListeners.isEmpty {
             lines.insert("loopback listeners (relayed to the credential proxy): \(loopbackListeners.map(String.init).joined(separator: " "))", at: 7)

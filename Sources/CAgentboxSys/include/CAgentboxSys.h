@@ -34,4 +34,18 @@ int ab_execve_search(const char *file, char *const argv[], char *const envp[], c
 /// Closes every descriptor >= `lowest` (close_range when the kernel has it).
 void ab_close_from(int lowest);
 
+/// A new pseudo-terminal (pty.c): posix_openpt, grantpt, unlockpt, ptsname_r, then the slave
+/// opened O_NOCTTY. Both descriptors are CLOEXEC; the slave's path goes to `name`. Returns 0 or
+/// -1 with errno set (nothing left open).
+int ab_pty_open(int *master, int *slave, char *name, size_t name_size);
+
+/// ioctl(TIOCGWINSZ) on `fd`. Returns 0 or -1 with errno set.
+int ab_terminal_size(int fd, unsigned short *rows, unsigned short *columns);
+
+/// ioctl(TIOCSWINSZ) on `fd` (a pty master: the foreground process group gets SIGWINCH).
+int ab_set_terminal_size(int fd, unsigned short rows, unsigned short columns);
+
+/// pipe2(O_CLOEXEC), plus O_NONBLOCK on both ends when `nonblocking`. Returns 0 or -1 with errno.
+int ab_pipe(int fds[2], int nonblocking);
+
 #endif

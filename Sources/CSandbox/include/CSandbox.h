@@ -96,6 +96,11 @@ typedef struct {
     const uint16_t *listen_ports;
     size_t listen_port_count;
     int listen_channel;
+    /// Descriptors (each > 2) installed as the agent's stdin, stdout and stderr (dup2 in the outer
+    /// process, so init and agent inherit them); 0, the zero value, keeps the inherited one.
+    int stdin_fd, stdout_fd, stderr_fd;
+    /// Make stdin, a terminal, the agent's controlling terminal (ioctl TIOCSCTTY after its setsid).
+    int controlling_tty;
 } ab_sandbox_plan;
 
 /// Steps that can fail, reported through the status descriptor.
@@ -125,6 +130,8 @@ enum {
     AB_STEP_FORK_AGENT,
     AB_STEP_CHDIR,
     AB_STEP_EXEC,
+    AB_STEP_STDIO,
+    AB_STEP_CONTROLLING_TTY,
     AB_STEP_COUNT
 };
 
