@@ -26,7 +26,7 @@ let package = Package(
             linkerSettings: [.linkedLibrary("seccomp"), .linkedLibrary("cap")]),
 
         // Libraries.
-        .target(name: "AgentboxCore", dependencies: ["CAgentboxSys", "CCrypto"]),
+        .target(name: "AgentboxCore", dependencies: ["CAgentboxSys"]),
         .target(name: "YAMLDocument", dependencies: ["CYAML"]),
         .target(name: "Policy", dependencies: ["AgentboxCore", "YAMLDocument"]),
         .target(name: "Vaults", dependencies: ["AgentboxCore"]),
@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
-                "AgentboxCore", "CAgentboxSys", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP", "BrokerControl",
+                "AgentboxCore", "CAgentboxSys", "CCrypto", "Policy", "Vaults", "BrokerProtocol", "UnixHTTP", "BrokerControl",
                 "CredentialProxy",
             ]),
         .target(

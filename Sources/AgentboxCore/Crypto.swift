@@ -1,5 +1,3 @@
-import CCrypto
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,7 +6,8 @@ import Darwin
 #error("unsupported platform")
 #endif
 
-/// Cryptographic helpers over OpenSSL's libcrypto.
+/// Randomness from the kernel and hex encoding. (Digests live with the broker, the only user
+/// of OpenSSL: the remote commands stay free of libcrypto and its start-up cost.)
 public enum Crypto {
     /// `count` bytes from the kernel's CSPRNG (`getentropy`, 256 bytes a call, getrandom(2)
     /// underneath; `arc4random_buf` on macOS), which is what seeds OpenSSL's generator too.
@@ -37,19 +36,6 @@ public enum Crypto {
     /// A random token of `byteCount` bytes as lowercase hex.
     public static func randomToken(byteCount: Int = 32) -> String {
         hex(randomBytes(byteCount))
-    }
-
-    /// SHA-256 of `bytes` as lowercase hex (EVP_Digest).
-    public static func sha256Hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        let input = Array(bytes)
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        input.withUnsafeBytes { source in
-            digest.withUnsafeMutableBytes { out in
-                _ = EVP_Digest(source.baseAddress, source.count, out.baseAddress, &length, EVP_sha256(), nil)
-            }
-        }
-        return hex(digest)
     }
 
     public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {

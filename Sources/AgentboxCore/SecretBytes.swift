@@ -1,5 +1,4 @@
 import CAgentboxSys
-import CCrypto
 
 /// Secret material in a buffer this process owns: compared in constant time, never printed,
 /// and zeroed when the last reference goes.
@@ -46,7 +45,7 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible {
         withUnsafeBytes { $0.contains(byte) }
     }
 
-    /// Constant-time equality (CRYPTO_memcmp); lengths are not secret.
+    /// Constant-time equality (`ab_constant_time_equal`); lengths are not secret.
     public func constantTimeEquals(_ other: SecretBytes) -> Bool {
         withUnsafeBytes { mine in other.withUnsafeBytes { theirs in constantTimeEqual(mine, theirs) } }
     }
@@ -54,11 +53,11 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible {
     public var description: String { "<secret: \(count) bytes>" }
 }
 
-/// Compares two byte buffers in time that depends only on their length (CRYPTO_memcmp).
+/// Compares two byte buffers in time that depends only on their length.
 public func constantTimeEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
     guard lhs.count == rhs.count else { return false }
     if lhs.count == 0 { return true }
-    return CRYPTO_memcmp(lhs.baseAddress, rhs.baseAddress, lhs.count) == 0
+    return ab_constant_time_equal(lhs.baseAddress, rhs.baseAddress, lhs.count) == 1
 }
 
 /// Compares two strings' UTF-8 bytes in constant time (for nonces and tokens).

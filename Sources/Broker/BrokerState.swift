@@ -41,5 +41,5 @@ func approvalFingerprint(_ context: LeaseContext, _ terms: GrantTerms) -> String
     parts.append(contentsOf: context.request.argv)
     parts.append(String(context.request.agent))
     parts.append(contentsOf: terms.secretNames.sorted())
-    return Crypto.sha256Hex(Array(parts.joined(separator: "\u{0}").utf8))
+    return SHA256.hex(Array(parts.joined(separator: "\u{0}").utf8))
 }

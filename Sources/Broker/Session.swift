@@ -24,7 +24,7 @@ final class Session: @unchecked Sendable {
         self.host = host
         self.remoteUser = remoteUser
         self.nonce = SecretBytes(Array(nonce.utf8))
-        self.nonceHash = String(Crypto.sha256Hex(Array(nonce.utf8)).prefix(16))
+        self.nonceHash = String(SHA256.hex(Array(nonce.utf8)).prefix(16))
         self.ownerPid = ownerPid
         self.socketPath = socketPath
         self.createdAt = createdAt

@@ -57,6 +57,14 @@ int ab_listen_unix(const char *path, int backlog) {
     return fd;
 }
 
+int ab_constant_time_equal(const void *a, const void *b, size_t length) {
+    const volatile unsigned char *left = (const volatile unsigned char *)a;
+    const volatile unsigned char *right = (const volatile unsigned char *)b;
+    unsigned char difference = 0;
+    for (size_t index = 0; index < length; index++) difference |= left[index] ^ right[index];
+    return ((difference - 1) >> 8) & 1;
+}
+
 void ab_secure_zero(void *buffer, size_t length) {
     if (buffer == NULL || length == 0) return;
     volatile unsigned char *bytes = (volatile unsigned char *)buffer;

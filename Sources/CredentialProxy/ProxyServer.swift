@@ -33,7 +33,6 @@ public final class ProxyServer: @unchecked Sendable {
     let router: any ProxyRouter
     let options: UpstreamOptions
     private var daemon: OpaquePointer?
-    private let listenFD: Int32
 
     public init(socketPath: String, router: any ProxyRouter, options: UpstreamOptions = UpstreamOptions())
         throws(ProxyServerError)
@@ -44,7 +43,6 @@ public final class ProxyServer: @unchecked Sendable {
         unlink(socketPath)
         let fd = ab_listen_unix(socketPath, 128)
         guard fd >= 0 else { throw .listen(path: socketPath, SystemError("bind/listen")) }
-        listenFD = fd
         let me = Unmanaged.passUnretained(self).toOpaque()
         daemon = ab_mhd_start_proxy_on_socket(fd, proxyAccess, me, proxyCompleted, me, proxyURILog, me, 900)
         guard daemon != nil else {
@@ -59,8 +57,9 @@ public final class ProxyServer: @unchecked Sendable {
         guard let running = daemon else { return }
         daemon = nil
         unlink(socketPath)
+        // MHD_stop_daemon closes the listening socket itself: closing it again here would close
+        // whatever descriptor another thread opened under the same number meanwhile.
         MHD_stop_daemon(running)
-        close(listenFD)
     }
 
     deinit { stop() }

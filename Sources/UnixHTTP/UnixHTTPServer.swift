@@ -31,7 +31,6 @@ public final class UnixHTTPServer: @unchecked Sendable {
     public let socketPath: String
     private let context: ServerContext
     private var daemon: OpaquePointer?
-    private let listenFD: Int32
 
     public static let maximumBodyBytes = 1 << 20
 
@@ -40,7 +39,6 @@ public final class UnixHTTPServer: @unchecked Sendable {
         unlink(socketPath)
         let fd = ab_listen_unix(socketPath, 64)
         guard fd >= 0 else { throw .listen(path: socketPath, SystemError("bind/listen")) }
-        listenFD = fd
         context = ServerContext(handler: handler, allowedPeerUID: allowedPeerUID)
         let unmanaged = Unmanaged.passUnretained(context).toOpaque()
         daemon = ab_mhd_start_on_socket(fd, accessHandler, unmanaged, requestCompleted, unmanaged, 600)
@@ -56,8 +54,9 @@ public final class UnixHTTPServer: @unchecked Sendable {
         guard let running = daemon else { return }
         daemon = nil
         unlink(socketPath)
+        // MHD_stop_daemon closes the listening socket itself: closing it again here would close
+        // whatever descriptor another thread opened under the same number meanwhile.
         MHD_stop_daemon(running)
-        close(listenFD)
     }
 
     deinit { stop() }

@@ -2,8 +2,15 @@ import Testing
 @testable import AgentboxCore
 
 @Suite struct CryptoTests {
-    @Test func sha256OfEmptyInputIsTheKnownDigest() {
-        #expect(Crypto.sha256Hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    @Test func constantTimeCompareHandlesEveryBytePosition() {
+        let base = (0..<64).map { UInt8($0) }
+        for position in base.indices {
+            var changed = base
+            changed[position] ^= 0x80
+            #expect(!SecretBytes(base).constantTimeEquals(SecretBytes(changed)))
+        }
+        #expect(SecretBytes(base).constantTimeEquals(SecretBytes(base)))
+        #expect(SecretBytes([UInt8]()).constantTimeEquals(SecretBytes([UInt8]())))
     }
 
     @Test func randomTokensDiffer() {

@@ -68,12 +68,14 @@ struct AgentProxyTests {
         }
 
         /// `devssh --local testhost -- agentbox start github-agent --network proxy-only -- COMMAND`.
+        /// The agent's output unmasked (`--no-masking`): these tests inspect the placeholder and base
+        /// URL the agent sees, which the terminal redactor would otherwise hide.
         func agent(_ command: [String], timeout: Duration = .seconds(120)) throws -> ChildProcess.Output {
             try ChildProcess.run(
                 executable: FileSafety.parent(of: SandboxHarness.agentbox) + "/devssh",
                 arguments: ["--broker", control, "--local", "testhost", "--", SandboxHarness.agentbox, "start", "github-agent",
                             "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", workdir, "--grace", "0.2",
-                            "--network", "proxy-only", "--"] + command,
+                            "--network", "proxy-only", "--no-masking", "--"] + command,
                 environment: environment, timeout: timeout)
         }
 

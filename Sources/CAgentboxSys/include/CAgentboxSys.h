@@ -20,6 +20,10 @@ int ab_listen_loopback(uint16_t port, uint16_t *bound_port);
 /// own thread, to a fresh connection to the Unix socket at `unix_path`, byte for byte.
 int ab_relay_serve(int listen_fd, const char *unix_path);
 
+/// 1 when the `length` bytes at `a` and `b` are equal, else 0, in time that depends only on
+/// `length` (every byte is compared; no early exit).
+int ab_constant_time_equal(const void *a, const void *b, size_t length);
+
 /// Zeroes `length` bytes at `buffer` in a way the compiler may not elide.
 void ab_secure_zero(void *buffer, size_t length);
 
