@@ -95,12 +95,9 @@ public enum SecretsCommand {
             nonce: environment[RemoteRuntimeDirectory.nonceEnvironmentName],
             progress: { message in if !quiet { writeStandardError("secrets: \(message)\n") } })
         let grant = try client.requestLease(request)
-        let granted = try ExecEnvironment.granted(from: grant)
-        if !grant.proxies.isEmpty && !quiet {
-            // secrets run execs the command and cannot serve a relay: the placeholder is passed, no base URL.
-            let names = grant.proxies.map(\.secretName).joined(separator: ", ")
-            writeStandardError("secrets: note: \(names) stay on the laptop (class proxy); secrets run passes only a placeholder and wires no base URL; use agentbox start for proxied APIs\n")
-        }
+        var granted = try ExecEnvironment.granted(from: grant)
+        granted += try BackgroundRelay.start(
+            for: grant, sessionSocket: RemoteRuntimeDirectory.socketPath(environment: environment))
         let finalEnvironment = ExecEnvironment.build(
             inherited: inheritedEnvironment(), granted: granted, pristine: pristine)
         try Exec.replaceProcess(argv: command, environment: finalEnvironment)

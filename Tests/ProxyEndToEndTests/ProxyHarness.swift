@@ -28,7 +28,7 @@ final class ProxyHarness: @unchecked Sendable {
             profiles:
               models:
                 allowedHosts: [devbox]
-                allowedRemoteUsers: [alex]
+                allowedRemoteUsers: [alex, \(SecretsCommand.currentUserName())]
                 ttl: 1h
                 secrets:
                   OPENAI_API_KEY:

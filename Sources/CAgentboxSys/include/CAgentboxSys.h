@@ -20,6 +20,12 @@ int ab_listen_loopback(uint16_t port, uint16_t *bound_port);
 /// own thread, to a fresh connection to the Unix socket at `unix_path`, byte for byte.
 int ab_relay_serve(int listen_fd, const char *unix_path);
 
+/// Forks a relay process serving `listen_fd` to `unix_path` (ab_relay_serve) that dies with this
+/// process (PR_SET_PDEATHSIG), even after this process execs another program: `secrets run`
+/// wires proxy endpoints this way. The child keeps only the listening socket (stdio on
+/// /dev/null). Returns the child's pid, or -1 with errno set. Call while single-threaded.
+pid_t ab_spawn_relay(int listen_fd, const char *unix_path);
+
 /// 1 when the `length` bytes at `a` and `b` are equal, else 0, in time that depends only on
 /// `length` (every byte is compared; no early exit).
 int ab_constant_time_equal(const void *a, const void *b, size_t length);
