@@ -1,7 +1,10 @@
 // redactor-bench: the redactor's throughput on a fixed 256 MiB corpus with 0, 10, 100 and 1000
 // secrets (every form registered), against copying the same bytes in the same run.
 //
-// Usage: redactor-bench [--mib N] [--chunk BYTES] [--runs N]
+// Usage: redactor-bench [--mib N] [--chunk BYTES] [--runs N] [--secrets N] [--only KIND] [--checksum 1]
+//
+// `--checksum 1` adds an untimed pass that hashes the output (FNV-1a), to check that a change to the
+// redactor leaves its output as it was.
 
 import Redaction
 
@@ -54,6 +57,7 @@ let chunk = option("--chunk", 64 * 1024)
 let runs = option("--runs", 3)
 /// Only one kind of content (0: compiler output, 4: JSON lines, 7: base64, 8: CRLF text), for profiling.
 let only = option("--only", -1)
+let checksum = option("--checksum", 0) != 0
 
 struct Generator {
     var random = SplitMix(state: 42)
@@ -212,10 +216,30 @@ for count in (option("--secrets", -1) >= 0 ? [option("--secrets", -1)] : [0, 10,
         outputBytes += output.count
     }
     _ = markers
+    var digest = ""
+    if checksum {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ bytes: [UInt8]) { for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 } }
+        let stream = redactor.makeStream()
+        corpus.withUnsafeBytes { source in
+            var offset = 0
+            while offset < source.count {
+                let count = min(chunk, source.count - offset)
+                output.removeAll(keepingCapacity: true)
+                stream.write(UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]), into: &output)
+                mix(output)
+                offset += count
+            }
+        }
+        output.removeAll(keepingCapacity: true)
+        stream.flush(into: &output)
+        mix(output)
+        digest = ", checksum " + String(hash, radix: 16)
+    }
     let rate = Double(corpusBytes) / seconds / 1e6
     let label = "\(count) secrets, \(redactor.patternCount) patterns"
     print(
         label + String(repeating: " ", count: max(0, 42 - label.count))
             + "\(fixed(rate, 0, width: 8)) MB/s   \(fixed(rate / copyRate, 2))"
-            + "   (built in \(fixed(buildSeconds * 1000, 0)) ms, output \(outputBytes) bytes)")
+            + "   (built in \(fixed(buildSeconds * 1000, 0)) ms, output \(outputBytes) bytes\(digest))")
 }
