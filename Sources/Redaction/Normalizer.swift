@@ -1,21 +1,33 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
+
 /// Turns the raw output stream into the *matching view* the patterns are searched in.
 ///
-/// Two rewrites, both streaming and both applied to patterns the same way:
-/// - ANSI escape sequences are removed: CSI (`ESC [` … final byte), two- and three-byte `ESC`
-///   sequences, and the introducer and terminator (`BEL` or `ESC \`) of string sequences (OSC, DCS,
-///   SOS, PM, APC). The *payload* of a string sequence stays visible, so a secret inside an OSC 8
-///   hyperlink is still matched.
-/// - every run of whitespace (space, tab, CR, LF, VT, FF) becomes one space, so a newline inside a
-///   value matches `\r\n`, `\r\r\n` or the spaces `echo $S` leaves.
+/// ANSI escape sequences are removed: CSI (`ESC [` … final byte), two- and three-byte `ESC`
+/// sequences, and the introducer and terminator (`BEL` or `ESC \`) of string sequences (OSC, DCS,
+/// SOS, PM, APC). The *payload* of a string sequence stays visible, so a secret inside an OSC 8
+/// hyperlink is still matched.
+///
+/// Whitespace is kept as it is (`collapsesWhitespace == false`, the fast mode): the view differs
+/// from the raw stream only where escapes were, the hot path is `memchr(ESC)` and `memcpy` of the
+/// spans between, and matching treats a space in a pattern as any run of whitespace. In the
+/// collapsing mode, which the redactor uses only for patterns that have no five bytes in a row
+/// without whitespace (see `Redactor`), and which `view(of:)` uses for patterns, every run of
+/// whitespace (space, tab, CR, LF, VT, FF) becomes one space.
 ///
 /// Every other byte (UTF-8, invalid bytes, other control characters) is copied unchanged. The
 /// normalizer records where the view and the raw stream drift apart (`breakpoints`) and which raw
 /// bytes were escape sequences (`escapeSpans`), so a match in the view maps back to raw bytes and
 /// the escapes inside a redacted range can be kept.
 ///
-/// Hot path: eight bytes at a time, a word with no control byte and no second consecutive space is
-/// copied as is (SWAR tests, no per-byte branches); only words that contain one are walked byte by
-/// byte.
+/// Collapsing hot path: eight bytes at a time, a word with no control byte and no second
+/// consecutive space is copied as is (SWAR tests, no per-byte branches); only words that contain one
+/// are walked byte by byte.
 struct Normalizer {
     enum EscapeState: UInt8 {
         case ground, escape, csi, intermediate, string, stringEscape
@@ -23,6 +35,13 @@ struct Normalizer {
 
     /// Longest CSI parameter/intermediate run treated as one escape sequence; a longer one is text.
     static let maximumCSILength = 64
+
+    /// Whether whitespace runs become one space (the slow mode) or stay as they are.
+    let collapsesWhitespace: Bool
+
+    init(collapsesWhitespace: Bool) {
+        self.collapsesWhitespace = collapsesWhitespace
+    }
 
     var state = EscapeState.ground
     var csiLength = 0
@@ -96,9 +115,12 @@ struct Normalizer {
             droppedSinceLastKept = true
         }
 
+        let collapses = collapsesWhitespace
         @inline(__always)
         func visible(_ byte: UInt8) {
-            if isWhitespace(byte) {
+            if !collapses {
+                keep(byte)
+            } else if isWhitespace(byte) {
                 if previousWasSpace {
                     droppedSinceLastKept = true
                 } else {
@@ -113,6 +135,44 @@ struct Normalizer {
 
         let raw = UnsafeRawPointer(input)
         while index < count {
+            if state == .ground && !collapses {
+                // Fast path: the span up to the next ESC is copied as it is.
+                let next = memchr(input + index, 0x1B, count - index)
+                let stop = next.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - input } ?? count
+                if stop > index {
+                    if droppedSinceLastKept {
+                        breakpointView.append(viewStart + written)
+                        breakpointDelta.append(rawStart + index - (viewStart + written))
+                        droppedSinceLastKept = false
+                    }
+                    memcpy(out + written, input + index, stop - index)
+                    written += stop - index
+                    index = stop
+                }
+                guard index < count else { break }
+                // A whole CSI sequence (a colour change) in one step; anything else byte by byte.
+                var end = index + 2
+                if end < count && input[index + 1] == UInt8(ascii: "[") {
+                    let limit = min(count, end + Self.maximumCSILength)
+                    while end < limit && input[end] &- 0x20 < 0x20 { end += 1 }
+                    if end < count && input[end] &- 0x40 < 0x3F {
+                        let spanStart = rawStart + index
+                        if let last = escapeSpans.last, last == spanStart {
+                            escapeSpans[escapeSpans.count - 1] = rawStart + end + 1
+                        } else {
+                            escapeSpans.append(spanStart)
+                            escapeSpans.append(rawStart + end + 1)
+                        }
+                        droppedSinceLastKept = true
+                        index = end + 1
+                        continue
+                    }
+                }
+                dropEscape()
+                state = .escape
+                index += 1
+                continue
+            }
             if state == .ground {
                 // Fast path: whole words with nothing to rewrite. `carry` is 0x80 when the byte
                 // before the word was a space.
@@ -250,7 +310,7 @@ extension Normalizer {
     /// The view of a whole value (for patterns): escapes removed, whitespace runs collapsed, and
     /// leading and trailing whitespace trimmed.
     static func view(of bytes: [UInt8]) -> [UInt8] {
-        var normalizer = Normalizer()
+        var normalizer = Normalizer(collapsesWhitespace: true)
         let buffer = ByteBuffer(capacity: bytes.count + 16)
         bytes.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { normalizer.run(base, count: source.count, into: buffer) }

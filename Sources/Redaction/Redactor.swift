@@ -10,15 +10,22 @@
 /// known token formats, built once and shared by any number of `StreamingRedactor`s.
 ///
 /// Matching happens in a *view* of the stream (`Normalizer`): escape sequences removed, whitespace
-/// runs collapsed to one space. Patterns are normalized the same way, so they are plain byte
-/// strings there. The engine is filter-then-verify rather than a per-byte automaton:
+/// left as it is. Patterns are normalized with whitespace runs collapsed to one space, and a space
+/// in a pattern matches any run of whitespace in the view. The engine is filter-then-verify rather
+/// than a per-byte automaton:
 ///
-/// 1. Every pattern (at least 5 bytes in the view) is *anchored* by its first two 4-byte grams, at
-///    offsets 0 and 1. Known token formats are anchored the same way, by every gram their first bytes'
-///    classes allow (a few hundred at most).
-/// 2. The scanner looks at the 4-byte gram at every *even* view offset only. Whatever the parity of
-///    an occurrence's start, one of its two anchors sits on an even offset, so every occurrence is
-///    seen exactly once, with half the lookups of a per-byte scan.
+/// 1. Every pattern (at least 5 bytes) is *anchored* by `stride` 4-byte grams in a row, starting at
+///    offset `k`, in its longest run of bytes without whitespace: those bytes are the same in the view
+///    whatever whitespace run stands for each space. A match is verified backwards from the anchor
+///    to its start and forwards to its end. A pattern without five such bytes (a phrase of short
+///    words) cannot be anchored that way: when one is registered, the streams of this redactor
+///    collapse whitespace runs in the view as well (`collapsesWhitespace`, slower), and every
+///    pattern is anchored from offset 0. Known token formats are anchored by the byte pairs at two
+///    offsets of their literal prefix (`tokenPairs`).
+/// 2. The scanner looks at the 4-byte gram at every view offset that is a multiple of `stride` (8
+///    when every pattern has 11 bytes without whitespace in a row), and at the byte pair at every
+///    even offset for the token formats. Whatever the alignment of an occurrence, exactly one of its
+///    anchors is looked at, so every occurrence is seen exactly once.
 /// 3. A gram is hashed into a bit table sized at about 128 bits per anchor (a few % of L2 for 100
 ///    secrets), so nearly every position costs a load, a multiply and a bit test; on a hit, an exact
 ///    hash table lists the candidates (pattern or token format, anchor offset), and each is checked
@@ -37,6 +44,10 @@ public final class Redactor: @unchecked Sendable {
     let patternOffset: [Int]
     let patternLength: [Int]
     let patternLabel: [Int32]
+    /// Where each pattern's first anchor gram starts.
+    let patternAnchor: [Int]
+    /// Whether the view collapses whitespace runs (some pattern cannot be anchored without it).
+    let collapsesWhitespace: Bool
     /// Marker bytes per label index.
     let markers: [[UInt8]]
     let tokens: [TokenFormat]
@@ -52,11 +63,22 @@ public final class Redactor: @unchecked Sendable {
     let slotFirst: [Int32]
     let slotCount: [Int32]
     let candidateTarget: [Int32]
-    let candidateOffset: [Int8]
+    /// Which of the pattern's anchor grams this is (0..<stride).
+    let candidateOffset: [Int32]
 
-    /// Packed prefixes of length 1...4 of every pattern, for the streaming hold-back test.
-    let prefixes: [Set<UInt32>]
-    /// How many bytes at the end of the view may start a match whose anchor has not been seen.
+    /// Patterns are looked for at view offsets that are multiples of this (2...8): the shortest run
+    /// of anchorable bytes among the patterns, less 3.
+    let stride: Int
+    static let maximumStride = 8
+    /// `prefixKey` of every pattern's prefixes up to the last byte before the end of its last
+    /// anchor gram, for the streaming hold-back test.
+    let prefixes: Set<UInt64>
+    /// The longest of those prefixes.
+    let longestPrefix: Int
+    /// For each pair of bytes (first byte in the low 8 bits), a bit for each token format that has
+    /// this pair at its anchor offset or the next one. Looked up at every even view offset.
+    let tokenPairs: UnsafeMutablePointer<UInt8>
+    /// How many bytes at the end of the view may start a token whose anchor has not been seen.
     let tailWindow: Int
 
     static let hashMultiplier: UInt32 = 0x9E37_79B1
@@ -124,25 +146,50 @@ public final class Redactor: @unchecked Sendable {
         patternLength = lengths
         patternLabel = patternLabels
 
-        // Anchors: gram → candidates.
-        var anchors: [UInt32: [(Int32, Int8)]] = [:]
-        var prefixes = Array(repeating: Set<UInt32>(), count: 5)
+        // Anchors: `stride` grams in a row inside the longest run of bytes without whitespace of each
+        // pattern (a whole pattern in the collapsing mode), so that whatever the alignment of an
+        // occurrence, one of its anchor grams starts at a multiple of `stride`.
+        let solidRuns = patterns.map(Self.longestSolidRun)
+        let collapses = solidRuns.contains { $0.length < 5 }
+        collapsesWhitespace = collapses
+        let runs = collapses ? patterns.map { (start: 0, length: $0.count) } : solidRuns
+        let stride = min(Self.maximumStride, runs.map { $0.length - 3 }.min() ?? Self.maximumStride)
+        self.stride = stride
+        patternAnchor = runs.map(\.start)
+
+        var anchors: [UInt32: [(Int32, Int32)]] = [:]
+        var prefixes = Set<UInt64>()
+        var longestPrefix = 0
         for (index, pattern) in patterns.enumerated() {
-            for offset in 0..<2 {
-                anchors[Self.pack(pattern[offset..<offset + 4]), default: []].append((Int32(index), Int8(offset)))
+            let anchor = patternAnchor[index]
+            for offset in 0..<stride {
+                let gram = Self.pack(pattern[anchor + offset..<anchor + offset + 4])
+                anchors[gram, default: []].append((Int32(index), Int32(offset)))
             }
-            for length in 1...4 { prefixes[length].insert(Self.pack(pattern[0..<length])) }
-        }
-        var tailWindow = 4
-        for (index, token) in tokens.enumerated() {
-            for offset in token.anchor...(token.anchor + 1) {
-                for gram in token.grams(at: offset) {
-                    anchors[gram, default: []].append((Int32(-1 - index), Int8(offset)))
-                }
-            }
-            tailWindow = max(tailWindow, token.anchor + 5)
+            // Until the last anchor gram is complete, a match may start unseen in the last bytes.
+            let prefixEnd = min(pattern.count, anchor + stride + 2)
+            for length in 1...prefixEnd { prefixes.insert(Self.prefixKey(pattern[0..<length])) }
+            longestPrefix = max(longestPrefix, prefixEnd)
         }
         self.prefixes = prefixes
+        self.longestPrefix = longestPrefix
+
+        // Token formats: a table of the byte pairs at their anchor offsets, a bit per format.
+        precondition(tokens.count <= 8, "a token format needs a bit in tokenPairs")
+        let tokenPairs = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
+        tokenPairs.initialize(repeating: 0, count: 1 << 16)
+        var tailWindow = 0
+        for (index, token) in tokens.enumerated() {
+            for offset in token.anchor...(token.anchor + 1) {
+                for first in token.prefix[offset].members {
+                    for second in token.prefix[offset + 1].members {
+                        tokenPairs[Int(first) | Int(second) << 8] |= 1 << UInt8(index)
+                    }
+                }
+            }
+            tailWindow = max(tailWindow, token.anchor + 3)
+        }
+        self.tokenPairs = tokenPairs
         self.tailWindow = tailWindow
 
         // Bit filter: about 128 bits per gram, between 2^16 and 2^26 bits.
@@ -161,7 +208,7 @@ public final class Redactor: @unchecked Sendable {
         var slotFirst = Array(repeating: Int32(-1), count: slots)
         var slotCount = Array(repeating: Int32(0), count: slots)
         var targets: [Int32] = []
-        var candidateOffsets: [Int8] = []
+        var candidateOffsets: [Int32] = []
         for (gram, list) in anchors.sorted(by: { $0.key < $1.key }) {
             let hash = (gram &* Self.hashMultiplier) >> hashShift
             bits[Int(hash >> 6)] |= 1 << UInt64(hash & 63)
@@ -186,6 +233,7 @@ public final class Redactor: @unchecked Sendable {
         wipe(arena, max(arenaCount, 1))
         arena.deallocate()
         bits.deallocate()
+        tokenPairs.deallocate()
     }
 
     /// How many distinct patterns (forms, after normalization) are registered.
@@ -212,6 +260,28 @@ public final class Redactor: @unchecked Sendable {
             slot = (slot + 1) & mask
         }
         return nil
+    }
+
+    /// The longest run of bytes with no space in a normalized pattern (the first of the longest).
+    static func longestSolidRun(_ pattern: [UInt8]) -> (start: Int, length: Int) {
+        var best = (start: 0, length: 0)
+        var start = 0
+        for (index, byte) in pattern.enumerated() {
+            if byte == 0x20 {
+                start = index + 1
+            } else if index + 1 - start > best.length {
+                best = (start, index + 1 - start)
+            }
+        }
+        return best
+    }
+
+    /// A hash of `bytes` and their count (FNV-1a), for the set of pattern prefixes. A collision only
+    /// holds back a few bytes for longer than needed.
+    static func prefixKey<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash
     }
 
     static func pack<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {

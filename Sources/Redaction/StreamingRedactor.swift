@@ -28,15 +28,17 @@
 /// range are kept, after the marker; every other byte of the range goes.
 public final class StreamingRedactor {
     let redactor: Redactor
-    private var normalizer = Normalizer()
+    private var normalizer: Normalizer
     /// Raw bytes not yet released; `raw.base[0]` is absolute offset `rawBase`.
     private let raw = ByteBuffer(capacity: 1 << 16)
     private var rawBase = 0
     /// The view from `viewBase` to `normalizer.viewPosition`.
     private let view = ByteBuffer(capacity: 1 << 16)
     private var viewBase = 0
-    /// The next even view offset whose gram has not been looked at.
-    private var scanPosition = 0
+    /// The next view offset (a multiple of `redactor.stride`) whose gram has not been looked at.
+    private var patternScan = 0
+    /// The next even view offset whose byte pair has not been looked at.
+    private var tokenScan = 0
     /// Everything before this view offset has been released; no match can start before it.
     private var releasedView = 0
 
@@ -57,6 +59,7 @@ public final class StreamingRedactor {
 
     init(_ redactor: Redactor) {
         self.redactor = redactor
+        normalizer = Normalizer(collapsesWhitespace: redactor.collapsesWhitespace)
     }
 
     /// Bytes written but not yet released.
@@ -116,7 +119,7 @@ public final class StreamingRedactor {
 
         // Keep the view from the released point (less one byte for the boundary test of tokens)
         // or the next unscanned gram, whichever is earlier.
-        let keepView = max(viewBase, min(releasedView - TokenFormat.lookBehind, scanPosition))
+        let keepView = max(viewBase, min(releasedView - TokenFormat.lookBehind, patternScan, tokenScan))
         if keepView > viewBase {
             view.removeFirst(keepView - viewBase)
             viewBase = keepView
@@ -128,52 +131,104 @@ public final class StreamingRedactor {
         normalizer.trim(viewBefore: releasedView, rawBefore: rawBase)
     }
 
-    /// Looks at the gram at every even view offset whose four bytes are here.
+    /// Looks at the gram at every multiple of `stride` and the byte pair at every even offset whose
+    /// bytes are here.
     private func scan(atEnd: Bool) {
         let redactor = self.redactor
-        let bits = redactor.bits
-        let shift = redactor.hashShift
-        let multiplier = Redactor.hashMultiplier
         let end = viewEnd
-        let base = viewBase
-        let bytes = UnsafeRawPointer(view.base)
-        var position = scanPosition
+        let bytes = UnsafeRawPointer(view.base - viewBase)
 
-        /// The filter bit of `gram`, as 0 or 1 (no branch, so the three loads of a word overlap).
-        @inline(__always) func bit(_ gram: UInt32) -> UInt64 {
-            let hash = (gram &* multiplier) &>> shift
-            return bits[Int(hash &>> 6)] &>> UInt64(hash & 63) & 1
-        }
-        @inline(__always) func test(_ gram: UInt32) -> Bool { bit(gram) != 0 }
-
-        // Three grams per 8-byte load: at +0, +2, +4.
-        while position + 8 <= end {
-            let word = bytes.loadUnaligned(fromByteOffset: position - base, as: UInt64.self)
-            let first = UInt32(truncatingIfNeeded: word)
-            let second = UInt32(truncatingIfNeeded: word &>> 16)
-            let third = UInt32(truncatingIfNeeded: word &>> 32)
-            if bit(first) | bit(second) | bit(third) != 0 {
-                if test(first) { hit(first, at: position, atEnd: atEnd) }
-                if test(second) { hit(second, at: position + 2, atEnd: atEnd) }
-                if test(third) { hit(third, at: position + 4, atEnd: atEnd) }
+        if redactor.patternCount > 0 {
+            let bits = redactor.bits
+            let shift = redactor.hashShift
+            let stride = redactor.stride
+            var position = patternScan
+            while position + 4 <= end {
+                let gram = bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)
+                let hash = (gram &* Redactor.hashMultiplier) &>> shift
+                if bits[Int(hash &>> 6)] &>> UInt64(hash & 63) & 1 != 0 { patternHit(gram, at: position, atEnd: atEnd) }
+                position += stride
             }
-            position += 6
+            patternScan = position
+        } else {
+            patternScan = end
         }
-        while position + 4 <= end {
-            let gram = bytes.loadUnaligned(fromByteOffset: position - base, as: UInt32.self)
-            if test(gram) { hit(gram, at: position, atEnd: atEnd) }
-            position += 2
+
+        if !redactor.tokens.isEmpty {
+            let pairs = redactor.tokenPairs
+            @inline(__always) func pair(_ position: Int) -> UInt8 {
+                pairs[Int(bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self))]
+            }
+            var position = tokenScan
+            while position + 8 <= end {
+                if pair(position) | pair(position + 2) | pair(position + 4) | pair(position + 6) != 0 {
+                    for offset in Swift.stride(from: 0, to: 8, by: 2) {
+                        let formats = pair(position + offset)
+                        if formats != 0 { tokenHit(formats, at: position + offset, atEnd: atEnd) }
+                    }
+                }
+                position += 8
+            }
+            while position + 2 <= end {
+                let formats = pair(position)
+                if formats != 0 { tokenHit(formats, at: position, atEnd: atEnd) }
+                position += 2
+            }
+            tokenScan = position
+        } else {
+            tokenScan = end
         }
-        scanPosition = position
     }
 
-    private func hit(_ gram: UInt32, at position: Int, atEnd: Bool) {
+    /// The byte pair at `position` is at an anchor offset of each token format in `formats`.
+    private func tokenHit(_ formats: UInt8, at position: Int, atEnd: Bool) {
+        let first = view.base[position - viewBase]
+        let second = view.base[position + 1 - viewBase]
+        for index in redactor.tokens.indices where formats & (1 << UInt8(index)) != 0 {
+            let token = redactor.tokens[index]
+            for offset in token.anchor...(token.anchor + 1)
+            where token.prefix[offset].contains(first) && token.prefix[offset + 1].contains(second) {
+                check(Candidate(target: Int32(-1 - index), start: position - offset), atEnd: atEnd)
+            }
+        }
+    }
+
+    private func patternHit(_ gram: UInt32, at position: Int, atEnd: Bool) {
         guard let slot = redactor.slot(of: gram) else { return }
         let first = Int(redactor.slotFirst[slot])
         for index in first..<first + Int(redactor.slotCount[slot]) {
-            let start = position - Int(redactor.candidateOffset[index])
-            check(Candidate(target: redactor.candidateTarget[index], start: start), atEnd: atEnd)
+            let target = redactor.candidateTarget[index]
+            let anchor = position - Int(redactor.candidateOffset[index])
+            guard let start = patternStart(Int(target), anchoredAt: anchor) else { continue }
+            check(Candidate(target: target, start: start), atEnd: atEnd)
         }
+    }
+
+    /// Where pattern `index` starts if its anchor is at view offset `anchor`: the bytes before the
+    /// anchor compared backwards, a space taking a whole whitespace run; nil if they differ or the
+    /// start would be a byte already released.
+    private func patternStart(_ index: Int, anchoredAt anchor: Int) -> Int? {
+        let prefix = redactor.patternAnchor[index]
+        if prefix == 0 { return anchor }
+        let pattern = redactor.arena + redactor.patternOffset[index]
+        let lowest = max(viewBase, releasedView)
+        let bytes = view.base - viewBase
+        var position = anchor
+        var offset = prefix
+        while offset > 0 {
+            offset -= 1
+            guard position > lowest else { return nil }
+            let byte = pattern[offset]
+            if byte == 0x20 {
+                guard isWhitespace(bytes[position - 1]) else { return nil }
+                position -= 1
+                while position > lowest && isWhitespace(bytes[position - 1]) { position -= 1 }
+            } else {
+                guard bytes[position - 1] == byte else { return nil }
+                position -= 1
+            }
+        }
+        return position
     }
 
     /// Decides a candidate: a match (recorded), not a match, or not yet known (kept pending).
@@ -183,15 +238,14 @@ public final class StreamingRedactor {
         let end = viewEnd
         if candidate.target >= 0 {
             let index = Int(candidate.target)
-            let length = redactor.patternLength[index]
-            let available = min(length, end - start)
-            let same = memcmp(view.base + (start - viewBase), redactor.arena + redactor.patternOffset[index], available)
-            guard same == 0 else { return }
-            if available < length {
-                if !atEnd { pending.append(candidate) }
+            switch comparePattern(index, at: start) {
+            case -1:
                 return
+            case 0:
+                if !atEnd { pending.append(candidate) }
+            case let matchEnd:
+                record(viewStart: start, viewEnd: matchEnd, label: redactor.patternLabel[index])
             }
-            record(viewStart: start, viewEnd: start + length, label: redactor.patternLabel[index])
         } else {
             let token = redactor.tokens[Int(-1 - candidate.target)]
             switch token.recognise(UnsafePointer(view.base), base: viewBase, end: end, start: start, atEnd: atEnd) {
@@ -205,25 +259,71 @@ public final class StreamingRedactor {
         }
     }
 
+    /// Compares pattern `index` with the view from `start`, a space in the pattern taking a whole
+    /// whitespace run: the view offset after the match, 0 when the view ends first with everything
+    /// so far equal, -1 when it differs.
+    private func comparePattern(_ index: Int, at start: Int) -> Int {
+        let pattern = redactor.arena + redactor.patternOffset[index]
+        let length = redactor.patternLength[index]
+        let end = viewEnd
+        let bytes = view.base - viewBase
+        var position = start
+        var offset = 0
+        while offset < length {
+            guard position < end else { return 0 }
+            let byte = pattern[offset]
+            if byte == 0x20 {
+                guard isWhitespace(bytes[position]) else { return -1 }
+                position += 1
+                while position < end && isWhitespace(bytes[position]) { position += 1 }
+            } else {
+                guard bytes[position] == byte else { return -1 }
+                position += 1
+            }
+            offset += 1
+        }
+        return position
+    }
+
     /// The earliest of the last few view offsets where a pattern or token could start whose anchor
     /// gram is not complete yet; `viewEnd` if none.
     private func tailHold() -> Int {
         let end = viewEnd
-        let window = max(releasedView, viewBase, end - redactor.tailWindow)
-        guard window < end else { return end }
-        let bytes = view.base
-        for start in window..<end {
-            let length = end - start
-            if length <= 4 {
-                var packed: UInt32 = 0
-                for index in 0..<length {
-                    packed |= UInt32(bytes[start - viewBase + index]) << (8 * UInt32(index))
-                }
-                if redactor.prefixes[length].contains(packed) { return start }
+        let lowest = max(releasedView, viewBase)
+        guard lowest < end else { return end }
+        let bytes = view.base - viewBase
+
+        // Patterns: the end of the view with whitespace runs collapsed, as far back as the longest
+        // prefix up to an anchor; the earliest start from which it is such a prefix.
+        var collapsed: [UInt8] = []
+        var starts: [Int] = []
+        var position = end
+        while position > lowest && collapsed.count < redactor.longestPrefix {
+            position -= 1
+            if isWhitespace(bytes[position]) {
+                while position > lowest && isWhitespace(bytes[position - 1]) { position -= 1 }
+                collapsed.append(0x20)
+            } else {
+                collapsed.append(bytes[position])
             }
-            for token in redactor.tokens where couldStart(token, at: start) { return start }
+            starts.append(position)
         }
-        return end
+        collapsed.reverse()
+        starts.reverse()
+        var hold = end
+        for index in collapsed.indices where collapsed[index] != 0x20 {
+            if redactor.prefixes.contains(Redactor.prefixKey(collapsed[index...])) {
+                hold = starts[index]
+                break
+            }
+        }
+
+        var start = max(lowest, end - redactor.tailWindow)
+        while start < hold {
+            for token in redactor.tokens where couldStart(token, at: start) { return start }
+            start += 1
+        }
+        return hold
     }
 
     /// Whether the bytes from `start` to the end are consistent with the beginning of `token`.
