@@ -192,9 +192,10 @@ public final class Redactor: @unchecked Sendable {
         self.tokenPairs = tokenPairs
         self.tailWindow = tailWindow
 
-        // Bit filter: about 128 bits per gram, between 2^16 and 2^26 bits.
+        // Bit filter: about 32 bits per gram (a few % of false hits, a table small enough for L2),
+        // between 2^16 and 2^26 bits.
         var bitCount = 16
-        while bitCount < 26 && (1 << bitCount) < anchors.count * 128 { bitCount += 1 }
+        while bitCount < 26 && (1 << bitCount) < anchors.count * 32 { bitCount += 1 }
         let hashShift = UInt32(32 - bitCount)
         self.hashShift = hashShift
         bitWords = (1 << bitCount) / 64

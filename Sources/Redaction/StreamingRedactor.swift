@@ -29,9 +29,12 @@
 public final class StreamingRedactor {
     let redactor: Redactor
     private var normalizer: Normalizer
-    /// Raw bytes not yet released; `raw.base[0]` is absolute offset `rawBase`.
+    /// Raw bytes held back from earlier writes; `raw.base[0]` is absolute offset `rawBase`.
     private let raw = ByteBuffer(capacity: 1 << 16)
     private var rawBase = 0
+    /// During `write`, the caller's bytes, which follow `raw`: released straight from there, and
+    /// only what is held back is copied into `raw`.
+    private var incoming = UnsafeRawBufferPointer(start: nil, count: 0)
     /// The view from `viewBase` to `normalizer.viewPosition`.
     private let view = ByteBuffer(capacity: 1 << 16)
     private var viewBase = 0
@@ -67,11 +70,11 @@ public final class StreamingRedactor {
 
     /// Redacts `bytes` and appends what can be released to `sink`.
     public func write(_ bytes: UnsafeRawBufferPointer, into sink: inout [UInt8]) {
-        guard bytes.count > 0 else { return }
-        let oldCount = raw.count
-        raw.append(bytes)
-        normalizer.run(UnsafePointer(raw.base + oldCount), count: bytes.count, into: view)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        normalizer.run(base.assumingMemoryBound(to: UInt8.self), count: bytes.count, into: view)
+        incoming = bytes
         process(atEnd: false, into: &sink)
+        incoming = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 
     public func write(_ bytes: [UInt8], into sink: inout [UInt8]) {
@@ -113,7 +116,8 @@ public final class StreamingRedactor {
         var safeView = viewEnd
         for candidate in pending { safeView = min(safeView, candidate.start) }
         if !atEnd { safeView = min(safeView, tailHold()) }
-        let safeRaw = safeView == viewEnd ? rawBase + raw.count : normalizer.rawOffset(ofView: safeView)
+        let rawEnd = rawBase + raw.count + incoming.count
+        let safeRaw = safeView == viewEnd ? rawEnd : normalizer.rawOffset(ofView: safeView)
         release(upTo: safeRaw, into: &sink)
         releasedView = safeView
 
@@ -124,10 +128,13 @@ public final class StreamingRedactor {
             view.removeFirst(keepView - viewBase)
             viewBase = keepView
         }
-        if safeRaw > rawBase {
-            raw.removeFirst(safeRaw - rawBase)
-            rawBase = safeRaw
+        // Keep what is held back: the rest of `raw`, then the rest of the caller's bytes.
+        let heldEnd = rawBase + raw.count
+        raw.removeFirst(min(safeRaw, heldEnd) - rawBase)
+        if safeRaw < rawEnd {
+            raw.append(UnsafeRawBufferPointer(rebasing: incoming[max(safeRaw, heldEnd) - heldEnd..<incoming.count]))
         }
+        rawBase = safeRaw
         normalizer.trim(viewBefore: releasedView, rawBefore: rawBase)
     }
 
@@ -387,7 +394,16 @@ public final class StreamingRedactor {
 
     private func copyRaw(from start: Int, to end: Int, into sink: inout [UInt8]) {
         guard end > start else { return }
-        sink.append(contentsOf: UnsafeBufferPointer(start: raw.base + (start - rawBase), count: end - start))
+        let heldEnd = rawBase + raw.count
+        if start < heldEnd {
+            sink.append(
+                contentsOf: UnsafeBufferPointer(start: raw.base + (start - rawBase), count: min(end, heldEnd) - start))
+        }
+        if end > heldEnd {
+            let from = max(start, heldEnd) - heldEnd
+            let bytes = incoming.baseAddress!.assumingMemoryBound(to: UInt8.self) + from
+            sink.append(contentsOf: UnsafeBufferPointer(start: bytes, count: end - heldEnd - from))
+        }
     }
 
     private func copyEscapes(from start: Int, to end: Int, into sink: inout [UInt8]) {
