@@ -143,25 +143,9 @@ struct Normalizer {
                     breakpointDelta.append(rawStart + index - (viewStart + written))
                     droppedSinceLastKept = false
                 }
-                while index + 8 <= count {
-                    let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    UnsafeMutableRawPointer(out + written).storeBytes(of: word, as: UInt64.self)
-                    let flipped = word ^ 0x1B1B_1B1B_1B1B_1B1B
-                    let escapes = (flipped &- 0x0101_0101_0101_0101) & ~flipped & 0x8080_8080_8080_8080
-                    if escapes != 0 {
-                        let before = escapes.trailingZeroBitCount / 8
-                        written += before
-                        index += before
-                        break
-                    }
-                    written += 8
-                    index += 8
-                }
-                while index < count && input[index] != 0x1B {
-                    out[written] = input[index]
-                    written += 1
-                    index += 1
-                }
+                let copied = Self.copyUntilEscape(input + index, count - index, to: out + written)
+                index += copied
+                written += copied
                 guard index < count else { break }
                 // A whole CSI sequence (a colour change) in one step; anything else byte by byte.
                 var end = index + 2
@@ -310,6 +294,31 @@ struct Normalizer {
         rawPosition += count
         viewPosition += written
         view.didAppend(written)
+    }
+}
+
+extension Normalizer {
+    /// Copies bytes from `input` to `out` up to the first ESC or `count`, eight at a time while
+    /// testing them for ESC (SWAR); `out` must have room for `count + 8` bytes. Returns how many.
+    @inline(__always)
+    static func copyUntilEscape(_ input: UnsafePointer<UInt8>, _ count: Int, to out: UnsafeMutablePointer<UInt8>) -> Int
+    {
+        let source = UnsafeRawPointer(input)
+        let target = UnsafeMutableRawPointer(out)
+        var index = 0
+        while index &+ 8 <= count {
+            let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            target.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
+            let flipped = word ^ 0x1B1B_1B1B_1B1B_1B1B
+            let escapes = (flipped &- 0x0101_0101_0101_0101) & ~flipped & 0x8080_8080_8080_8080
+            if escapes != 0 { return index &+ escapes.trailingZeroBitCount &>> 3 }
+            index &+= 8
+        }
+        while index < count && input[index] != 0x1B {
+            out[index] = input[index]
+            index &+= 1
+        }
+        return index
     }
 }
 

@@ -147,13 +147,13 @@ public final class StreamingRedactor {
 
         if redactor.patternCount > 0 {
             let bits = redactor.bits
-            let shift = redactor.hashShift
+            let wordShift = redactor.wordShift
             let stride = redactor.stride
             var position = patternScan
             while position + 4 <= end {
                 let gram = bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)
-                let hash = (gram &* Redactor.hashMultiplier) &>> shift
-                if bits[Int(hash &>> 6)] &>> UInt64(hash & 63) & 1 != 0 { patternHit(gram, at: position, atEnd: atEnd) }
+                let probe = Redactor.filterProbe(gram, wordShift: wordShift)
+                if bits[probe.word] & probe.mask == probe.mask { patternHit(gram, at: position, atEnd: atEnd) }
                 position += stride
             }
             patternScan = position
