@@ -7,7 +7,7 @@ final class IntList {
     private(set) var count = 0
 
     init(_ elements: [Int] = [], capacity: Int = 256) {
-        self.capacity = max(capacity, elements.count, 4)
+        self.capacity = max(capacity, elements.count + 2, 4)
         base = .allocate(capacity: self.capacity)
         for element in elements { append(element) }
     }
@@ -34,6 +34,14 @@ final class IntList {
         if count == capacity { grow() }
         base[count] = element
         count += 1
+    }
+
+    @inline(__always)
+    func append(_ first: Int, _ second: Int) {
+        if count + 2 > capacity { grow() }
+        base[count] = first
+        base[count + 1] = second
+        count += 2
     }
 
     /// Drops the first `n` elements, moving the rest to the front.

@@ -51,32 +51,28 @@ struct Normalizer {
     var rawPosition = 0
     var viewPosition = 0
 
-    /// For view offsets from `breakpointView[i]` on (until the next breakpoint), the raw offset is the
-    /// view offset plus `breakpointDelta[i]`.
-    let breakpointView = IntList([0])
-    let breakpointDelta = IntList([0])
+    /// Pairs (view offset, delta): from that view offset on (until the next pair), the raw offset is
+    /// the view offset plus the delta.
+    let breakpoints = IntList([0, 0])
     /// Raw ranges of escape bytes as flattened `[start, end)` pairs.
     let escapeSpans = IntList()
 
     /// The raw offset of the byte that produced view byte `view`.
     func rawOffset(ofView view: Int) -> Int {
         var low = 0
-        var high = breakpointView.count - 1
+        var high = breakpoints.count / 2 - 1
         while low < high {
             let middle = (low + high + 1) / 2
-            if breakpointView[middle] <= view { low = middle } else { high = middle - 1 }
+            if breakpoints[2 * middle] <= view { low = middle } else { high = middle - 1 }
         }
-        return view + breakpointDelta[low]
+        return view + breakpoints[2 * low + 1]
     }
 
     /// Forgets breakpoints and escape spans that can no longer be asked about.
     mutating func trim(viewBefore view: Int, rawBefore raw: Int) {
         var keep = 0
-        while keep + 1 < breakpointView.count && breakpointView[keep + 1] <= view { keep += 1 }
-        if keep > 0 {
-            breakpointView.removeFirst(keep)
-            breakpointDelta.removeFirst(keep)
-        }
+        while 2 * (keep + 1) < breakpoints.count && breakpoints[2 * (keep + 1)] <= view { keep += 1 }
+        if keep > 0 { breakpoints.removeFirst(2 * keep) }
         var spans = 0
         while spans < escapeSpans.count && escapeSpans[spans + 1] <= raw { spans += 2 }
         if spans > 0 { escapeSpans.removeFirst(spans) }
@@ -95,8 +91,7 @@ struct Normalizer {
         @inline(__always)
         func keep(_ byte: UInt8) {
             if droppedSinceLastKept {
-                breakpointView.append(viewStart + written)
-                breakpointDelta.append(rawStart + index - (viewStart + written))
+                breakpoints.append(viewStart + written, rawStart + index - (viewStart + written))
                 droppedSinceLastKept = false
             }
             out[written] = byte
@@ -109,8 +104,7 @@ struct Normalizer {
             if let last = escapeSpans.last, last == raw {
                 escapeSpans[escapeSpans.count - 1] = raw + 1
             } else {
-                escapeSpans.append(raw)
-                escapeSpans.append(raw + 1)
+                escapeSpans.append(raw, raw + 1)
             }
             droppedSinceLastKept = true
         }
@@ -139,8 +133,7 @@ struct Normalizer {
                 // Fast path: the span up to the next ESC is copied as it is, eight bytes at a time
                 // (`out` has eight bytes of slack).
                 if droppedSinceLastKept && input[index] != 0x1B {
-                    breakpointView.append(viewStart + written)
-                    breakpointDelta.append(rawStart + index - (viewStart + written))
+                    breakpoints.append(viewStart + written, rawStart + index - (viewStart + written))
                     droppedSinceLastKept = false
                 }
                 let copied = Self.copyUntilEscape(input + index, count - index, to: out + written)
@@ -157,8 +150,7 @@ struct Normalizer {
                         if let last = escapeSpans.last, last == spanStart {
                             escapeSpans[escapeSpans.count - 1] = rawStart + end + 1
                         } else {
-                            escapeSpans.append(spanStart)
-                            escapeSpans.append(rawStart + end + 1)
+                            escapeSpans.append(spanStart, rawStart + end + 1)
                         }
                         droppedSinceLastKept = true
                         index = end + 1
@@ -184,8 +176,7 @@ struct Normalizer {
                     let doubled = spaces & ((spaces &<< 8) | carry)
                     if control | doubled != 0 { break }
                     if droppedSinceLastKept {
-                        breakpointView.append(viewStart + written)
-                        breakpointDelta.append(rawStart + index - (viewStart + written))
+                        breakpoints.append(viewStart + written, rawStart + index - (viewStart + written))
                         droppedSinceLastKept = false
                     }
                     UnsafeMutableRawPointer(out + written).storeBytes(of: word, as: UInt64.self)
