@@ -289,8 +289,10 @@ struct Normalizer {
 }
 
 extension Normalizer {
-    /// Copies bytes from `input` to `out` up to the first ESC or `count`, eight at a time while
-    /// testing them for ESC (SWAR); `out` must have room for `count + 8` bytes. Returns how many.
+    /// Copies bytes from `input` to `out` up to the first ESC or `count`; `out` must have room for
+    /// `count + 8` bytes. Returns how many. The first 32 bytes are copied eight at a time while
+    /// testing them for ESC (SWAR: the spans of coloured output are short); a longer span goes to
+    /// `memchr` and `memcpy`.
     @inline(__always)
     static func copyUntilEscape(_ input: UnsafePointer<UInt8>, _ count: Int, to out: UnsafeMutablePointer<UInt8>) -> Int
     {
@@ -298,6 +300,12 @@ extension Normalizer {
         let target = UnsafeMutableRawPointer(out)
         var index = 0
         while index &+ 8 <= count {
+            if index == 32 {
+                let next = memchr(input + index, 0x1B, count - index)
+                let stop = next.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - input } ?? count
+                memcpy(out + index, input + index, stop - index)
+                return stop
+            }
             let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
             target.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
             let flipped = word ^ 0x1B1B_1B1B_1B1B_1B1B

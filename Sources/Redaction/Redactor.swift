@@ -72,7 +72,7 @@ public final class Redactor: @unchecked Sendable {
     /// Patterns are looked for at view offsets that are multiples of this (2...8): the shortest run
     /// of anchorable bytes among the patterns, less 3.
     let stride: Int
-    static let maximumStride = 8
+    static let maximumStride = 16
     /// `prefixKey` of every pattern's prefixes up to the last byte before the end of its last
     /// anchor gram, for the streaming hold-back test.
     let prefixes: Set<UInt64>
