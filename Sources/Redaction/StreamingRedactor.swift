@@ -150,10 +150,30 @@ public final class StreamingRedactor {
             let wordShift = redactor.wordShift
             let stride = redactor.stride
             var position = patternScan
+            @inline(__always) func missing(_ position: Int) -> UInt64 {
+                let probe = Redactor.filterProbe(
+                    bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self), wordShift: wordShift)
+                return ~bits[probe.word] & probe.mask
+            }
+            // Four grams at a time, one branch: their filter loads overlap.
+            while position + 3 * stride + 4 <= end {
+                let a = missing(position)
+                let b = missing(position + stride)
+                let c = missing(position + 2 * stride)
+                let d = missing(position + 3 * stride)
+                if a == 0 || b == 0 || c == 0 || d == 0 {
+                    for offset in 0..<4 where missing(position + offset * stride) == 0 {
+                        let at = position + offset * stride
+                        patternHit(bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self), at: at, atEnd: atEnd)
+                    }
+                }
+                position += 4 * stride
+            }
             while position + 4 <= end {
-                let gram = bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)
-                let probe = Redactor.filterProbe(gram, wordShift: wordShift)
-                if bits[probe.word] & probe.mask == probe.mask { patternHit(gram, at: position, atEnd: atEnd) }
+                if missing(position) == 0 {
+                    patternHit(
+                        bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self), at: position, atEnd: atEnd)
+                }
                 position += stride
             }
             patternScan = position
