@@ -83,6 +83,11 @@ public final class Redactor: @unchecked Sendable {
     let tokenPairs: UnsafeMutablePointer<UInt8>
     /// How many bytes at the end of the view may start a token whose anchor has not been seen.
     let tailWindow: Int
+    /// Every token format's prefix classes back to back (`tokenPrefixStart[i]..<tokenPrefixStart[i + 1]`)
+    /// and anchor offsets: plain values, read on every pair hit without copying a `TokenFormat`.
+    let tokenPrefixClasses: [ByteClass]
+    let tokenPrefixStart: [Int]
+    let tokenAnchor: [Int]
 
     static let hashMultiplier: UInt32 = 0x9E37_79B1
     static let filterMultiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -203,6 +208,9 @@ public final class Redactor: @unchecked Sendable {
         }
         self.tokenPairs = tokenPairs
         self.tailWindow = tailWindow
+        tokenPrefixClasses = tokens.flatMap(\.prefix)
+        tokenPrefixStart = tokens.reduce(into: [0]) { $0.append($0.last! + $1.prefix.count) }
+        tokenAnchor = tokens.map(\.anchor)
 
         // Bit filter: about 32 bits per gram (under 1% of false hits, 64 KiB for 100 secrets),
         // between 2^6 and 2^20 words.

@@ -207,19 +207,35 @@ public final class StreamingRedactor {
         }
     }
 
-    /// The byte pair at `position` is at an anchor offset of each token format in `formats`.
+    /// The byte pair at `position` is at an anchor offset of each token format in `formats`. A
+    /// candidate whose bytes so far do not fit the format's prefix is dropped here, before the
+    /// recogniser.
+    @inline(never)
     private func tokenHit(_ formats: UInt8, at position: Int, atEnd: Bool) {
-        let first = view.base[position - viewBase]
-        let second = view.base[position + 1 - viewBase]
-        for index in redactor.tokens.indices where formats & (1 << UInt8(index)) != 0 {
-            let token = redactor.tokens[index]
-            for offset in token.anchor...(token.anchor + 1)
-            where token.prefix[offset].contains(first) && token.prefix[offset + 1].contains(second) {
-                check(Candidate(target: Int32(-1 - index), start: position - offset), atEnd: atEnd)
+        let classes = redactor.tokenPrefixClasses
+        let starts = redactor.tokenPrefixStart
+        let bytes = view.base - viewBase
+        let end = viewEnd
+        var remaining = formats
+        while remaining != 0 {
+            let index = remaining.trailingZeroBitCount
+            remaining &= remaining - 1
+            let prefix = starts[index]..<starts[index + 1]
+            for offset in redactor.tokenAnchor[index]...(redactor.tokenAnchor[index] + 1) {
+                let start = position - offset
+                guard start >= viewBase else { continue }
+                var fits = true
+                for (classIndex, at) in zip(prefix, start..<min(end, start + prefix.count))
+                where !classes[classIndex].contains(bytes[at]) {
+                    fits = false
+                    break
+                }
+                if fits { check(Candidate(target: Int32(-1 - index), start: start), atEnd: atEnd) }
             }
         }
     }
 
+    @inline(never)
     private func patternHit(_ gram: UInt32, at position: Int, atEnd: Bool) {
         guard let slot = redactor.slot(of: gram) else { return }
         let first = Int(redactor.slotFirst[slot])
