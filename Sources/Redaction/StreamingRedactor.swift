@@ -187,8 +187,13 @@ public final class StreamingRedactor {
                 pairs[Int(bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self))]
             }
             var position = tokenScan
+            // One load for four pairs (the loads, not the arithmetic, are the limit here).
             while position + 8 <= end {
-                if pair(position) | pair(position + 2) | pair(position + 4) | pair(position + 6) != 0 {
+                let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                let any =
+                    pairs[Int(truncatingIfNeeded: word & 0xFFFF)] | pairs[Int(truncatingIfNeeded: word &>> 16 & 0xFFFF)]
+                    | pairs[Int(truncatingIfNeeded: word &>> 32 & 0xFFFF)] | pairs[Int(truncatingIfNeeded: word &>> 48)]
+                if any != 0 {
                     for offset in Swift.stride(from: 0, to: 8, by: 2) {
                         let formats = pair(position + offset)
                         if formats != 0 { tokenHit(formats, at: position + offset, atEnd: atEnd) }
