@@ -75,7 +75,8 @@ public final class Redactor: @unchecked Sendable {
     static let maximumStride = 16
     /// `prefixKey` of every pattern's prefixes up to the last byte before the end of its last
     /// anchor gram, for the streaming hold-back test.
-    let prefixes: Set<UInt64>
+    /// An open-addressing table of those keys (0: empty; keys are never 0).
+    let prefixSlots: [UInt64]
     /// The longest of those prefixes.
     let longestPrefix: Int
     /// For each pair of bytes (first byte in the low 8 bits), a bit for each token format that has
@@ -188,7 +189,15 @@ public final class Redactor: @unchecked Sendable {
             for length in 1...prefixEnd { prefixes.insert(Self.prefixKey(pattern[0..<length])) }
             longestPrefix = max(longestPrefix, prefixEnd)
         }
-        self.prefixes = prefixes
+        var prefixSlotCount = 16
+        while prefixSlotCount < prefixes.count * 2 { prefixSlotCount *= 2 }
+        var prefixSlots = Array(repeating: UInt64(0), count: prefixSlotCount)
+        for key in prefixes {
+            var slot = Int(truncatingIfNeeded: key &>> 32) & (prefixSlotCount - 1)
+            while prefixSlots[slot] != 0 { slot = (slot + 1) & (prefixSlotCount - 1) }
+            prefixSlots[slot] = key
+        }
+        self.prefixSlots = prefixSlots
         self.longestPrefix = longestPrefix
 
         // Token formats: a table of the byte pairs at their anchor offsets, a bit per format.
@@ -299,12 +308,24 @@ public final class Redactor: @unchecked Sendable {
         return best
     }
 
-    /// A hash of `bytes` and their count (FNV-1a), for the set of pattern prefixes. A collision only
+    /// Whether `key` (a `prefixKey`) is the key of a pattern prefix.
+    @inline(__always)
+    func isPrefix(_ key: UInt64) -> Bool {
+        let mask = prefixSlots.count - 1
+        var slot = Int(truncatingIfNeeded: key &>> 32) & mask
+        while prefixSlots[slot] != 0 {
+            if prefixSlots[slot] == key { return true }
+            slot = (slot + 1) & mask
+        }
+        return false
+    }
+
+    /// A hash of `bytes` and their count (FNV-1a, never 0), for the set of pattern prefixes. A collision only
     /// holds back a few bytes for longer than needed.
     static func prefixKey<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return hash
+        return hash | 1
     }
 
     static func pack<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {

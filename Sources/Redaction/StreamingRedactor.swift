@@ -343,26 +343,30 @@ public final class StreamingRedactor {
 
         // Patterns: the end of the view with whitespace runs collapsed, as far back as the longest
         // prefix up to an anchor; the earliest start from which it is such a prefix.
-        var collapsed: [UInt8] = []
-        var starts: [Int] = []
-        var position = end
-        while position > lowest && collapsed.count < redactor.longestPrefix {
-            position -= 1
-            if isWhitespace(bytes[position]) {
-                while position > lowest && isWhitespace(bytes[position - 1]) { position -= 1 }
-                collapsed.append(0x20)
-            } else {
-                collapsed.append(bytes[position])
-            }
-            starts.append(position)
-        }
-        collapsed.reverse()
-        starts.reverse()
         var hold = end
-        for index in collapsed.indices where collapsed[index] != 0x20 {
-            if redactor.prefixes.contains(Redactor.prefixKey(collapsed[index...])) {
-                hold = starts[index]
-                break
+        let limit = redactor.longestPrefix
+        if limit > 0 {
+            hold = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: limit) { collapsed in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: limit) { starts in
+                    // Filled from the back: the collapsed tail is `collapsed[first..<limit]`.
+                    var first = limit
+                    var position = end
+                    while position > lowest && first > 0 {
+                        position -= 1
+                        first -= 1
+                        if isWhitespace(bytes[position]) {
+                            while position > lowest && isWhitespace(bytes[position - 1]) { position -= 1 }
+                            collapsed[first] = 0x20
+                        } else {
+                            collapsed[first] = bytes[position]
+                        }
+                        starts[first] = position
+                    }
+                    for index in first..<limit where collapsed[index] != 0x20 {
+                        if redactor.isPrefix(Redactor.prefixKey(collapsed[index..<limit])) { return starts[index] }
+                    }
+                    return end
+                }
             }
         }
 
