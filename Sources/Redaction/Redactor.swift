@@ -89,6 +89,9 @@ public final class Redactor: @unchecked Sendable {
     let tokenPrefixClasses: [ByteClass]
     let tokenPrefixStart: [Int]
     let tokenAnchor: [Int]
+    /// Bytes that may not come right before each token format (empty: no rule), and its body class.
+    let tokenNotBefore: [ByteClass]
+    let tokenBody: [ByteClass]
 
     static let hashMultiplier: UInt32 = 0x9E37_79B1
     static let filterMultiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -220,6 +223,8 @@ public final class Redactor: @unchecked Sendable {
         tokenPrefixClasses = tokens.flatMap(\.prefix)
         tokenPrefixStart = tokens.reduce(into: [0]) { $0.append($0.last! + $1.prefix.count) }
         tokenAnchor = tokens.map(\.anchor)
+        tokenNotBefore = tokens.map { $0.notBefore ?? ByteClass() }
+        tokenBody = tokens.map(\.body)
 
         // Bit filter: about 32 bits per gram (under 1% of false hits, 64 KiB for 100 secrets),
         // between 2^6 and 2^20 words.

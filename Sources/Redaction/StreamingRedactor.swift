@@ -372,21 +372,23 @@ public final class StreamingRedactor {
 
         var start = max(lowest, end - redactor.tailWindow)
         while start < hold {
-            for token in redactor.tokens where couldStart(token, at: start) { return start }
+            for index in redactor.tokens.indices where couldStart(index, at: start) { return start }
             start += 1
         }
         return hold
     }
 
-    /// Whether the bytes from `start` to the end are consistent with the beginning of `token`.
-    private func couldStart(_ token: TokenFormat, at start: Int) -> Bool {
-        let bytes = view.base
-        if let notBefore = token.notBefore, start > viewBase, notBefore.contains(bytes[start - 1 - viewBase]) {
-            return false
-        }
-        for position in start..<viewEnd
-        where !token.byteClass(at: position - start).contains(bytes[position - viewBase]) {
-            return false
+    /// Whether the bytes from `start` to the end are consistent with the beginning of token format
+    /// `index`.
+    private func couldStart(_ index: Int, at start: Int) -> Bool {
+        let bytes = view.base - viewBase
+        if start > viewBase && redactor.tokenNotBefore[index].contains(bytes[start - 1]) { return false }
+        let prefix = redactor.tokenPrefixStart[index]..<redactor.tokenPrefixStart[index + 1]
+        let body = redactor.tokenBody[index]
+        for position in start..<viewEnd {
+            let offset = position - start
+            let byteClass = offset < prefix.count ? redactor.tokenPrefixClasses[prefix.lowerBound + offset] : body
+            if !byteClass.contains(bytes[position]) { return false }
         }
         return true
     }
