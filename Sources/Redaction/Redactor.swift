@@ -22,12 +22,12 @@
 ///    collapse whitespace runs in the view as well (`collapsesWhitespace`, slower), and every
 ///    pattern is anchored from offset 0. Known token formats are anchored by the byte pairs at two
 ///    offsets of their literal prefix (`tokenPairs`).
-/// 2. The scanner looks at the 4-byte gram at every view offset that is a multiple of `stride` (8
-///    when every pattern has 11 bytes without whitespace in a row), and at the byte pair at every
+/// 2. The scanner looks at the 4-byte gram at every view offset that is a multiple of `stride` (at
+///    most 16: 13 when every pattern has 16 bytes without whitespace in a row), and at the byte pair at every
 ///    even offset for the token formats. Whatever the alignment of an occurrence, exactly one of its
 ///    anchors is looked at, so every occurrence is seen exactly once.
 /// 3. A gram is hashed (one multiply) into a blocked Bloom filter, two bits in one 64-bit word,
-///    about 32 bits per anchor (64 KiB for 100 secrets); on a hit, an exact hash table lists the
+///    about 32 bits per anchor (128 KiB for 100 secrets); on a hit, an exact hash table lists the
 ///    candidates (pattern, anchor offset), each verified against the view. A byte pair is looked up
 ///    directly in `tokenPairs`, and a hit runs the token recogniser.
 ///
@@ -226,7 +226,7 @@ public final class Redactor: @unchecked Sendable {
         tokenNotBefore = tokens.map { $0.notBefore ?? ByteClass() }
         tokenBody = tokens.map(\.body)
 
-        // Bit filter: about 32 bits per gram (under 1% of false hits, 64 KiB for 100 secrets),
+        // Bit filter: about 32 bits per gram (under 1% of false hits, 128 KiB for 100 secrets),
         // between 2^6 and 2^20 words.
         var wordBits = 6
         while wordBits < 20 && (64 << wordBits) < anchors.count * 32 { wordBits += 1 }

@@ -13,7 +13,8 @@
 /// match could still start:
 /// - a candidate whose anchor matched and whose bytes so far match (a pattern or token not yet
 ///   complete), and
-/// - the last few bytes (at most 9 in the view) when they are the start of some pattern or token.
+/// - the last few bytes when they are the start of some pattern (up to its last anchor gram,
+///   whitespace runs counted as one byte) or token (up to its anchor pair).
 ///
 /// `flush()` is for idle or end of output: it decides every open candidate with the bytes it has
 /// (a pattern that is not complete does not match; a token or PEM block that runs to the end is
