@@ -50,8 +50,18 @@ struct ByteClass: Sendable {
         return result
     }
 
+    func union(_ other: ByteClass) -> ByteClass {
+        var result = ByteClass()
+        result.words = (
+            words.0 | other.words.0, words.1 | other.words.1, words.2 | other.words.2, words.3 | other.words.3
+        )
+        return result
+    }
+
     var members: [UInt8] { (0...255).map { UInt8($0) }.filter { contains($0) } }
 
+    /// Space, tab, LF, VT, FF, CR (`isWhitespace`).
+    static let whitespace = ByteClass(" \t\n\u{0B}\u{0C}\r")
     static let upperDigit = ByteClass(ranges: "A-Z0-9")
     static let alphanumeric = ByteClass(ranges: "A-Za-z0-9")
     static let alphanumericUnderscore = ByteClass(ranges: "A-Za-z0-9_")

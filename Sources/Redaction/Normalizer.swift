@@ -1,21 +1,33 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#else
+    #error("unsupported platform")
+#endif
+
 /// Turns the raw output stream into the *matching view* the patterns are searched in.
 ///
-/// Two rewrites, both streaming and both applied to patterns the same way:
-/// - ANSI escape sequences are removed: CSI (`ESC [` … final byte), two- and three-byte `ESC`
-///   sequences, and the introducer and terminator (`BEL` or `ESC \`) of string sequences (OSC, DCS,
-///   SOS, PM, APC). The *payload* of a string sequence stays visible, so a secret inside an OSC 8
-///   hyperlink is still matched.
-/// - every run of whitespace (space, tab, CR, LF, VT, FF) becomes one space, so a newline inside a
-///   value matches `\r\n`, `\r\r\n` or the spaces `echo $S` leaves.
+/// ANSI escape sequences are removed: CSI (`ESC [` … final byte), two- and three-byte `ESC`
+/// sequences, and the introducer and terminator (`BEL` or `ESC \`) of string sequences (OSC, DCS,
+/// SOS, PM, APC). The *payload* of a string sequence stays visible, so a secret inside an OSC 8
+/// hyperlink is still matched.
+///
+/// Whitespace is kept as it is (`collapsesWhitespace == false`, the fast mode): the view differs
+/// from the raw stream only where escapes were, the hot path copies eight bytes at a time and tests
+/// them for ESC (SWAR), and matching treats a space in a pattern as any run of whitespace. In the
+/// collapsing mode, which the redactor uses only for patterns that have no five bytes in a row
+/// without whitespace (see `Redactor`), and which `view(of:)` uses for patterns, every run of
+/// whitespace (space, tab, CR, LF, VT, FF) becomes one space.
 ///
 /// Every other byte (UTF-8, invalid bytes, other control characters) is copied unchanged. The
 /// normalizer records where the view and the raw stream drift apart (`breakpoints`) and which raw
 /// bytes were escape sequences (`escapeSpans`), so a match in the view maps back to raw bytes and
 /// the escapes inside a redacted range can be kept.
 ///
-/// Hot path: eight bytes at a time, a word with no control byte and no second consecutive space is
-/// copied as is (SWAR tests, no per-byte branches); only words that contain one are walked byte by
-/// byte.
+/// Collapsing hot path: eight bytes at a time, a word with no control byte and no second
+/// consecutive space is copied as is (SWAR tests, no per-byte branches); only words that contain one
+/// are walked byte by byte.
 struct Normalizer {
     enum EscapeState: UInt8 {
         case ground, escape, csi, intermediate, string, stringEscape
@@ -23,6 +35,13 @@ struct Normalizer {
 
     /// Longest CSI parameter/intermediate run treated as one escape sequence; a longer one is text.
     static let maximumCSILength = 64
+
+    /// Whether whitespace runs become one space (the slow mode) or stay as they are.
+    let collapsesWhitespace: Bool
+
+    init(collapsesWhitespace: Bool) {
+        self.collapsesWhitespace = collapsesWhitespace
+    }
 
     var state = EscapeState.ground
     var csiLength = 0
@@ -32,32 +51,28 @@ struct Normalizer {
     var rawPosition = 0
     var viewPosition = 0
 
-    /// For view offsets from `breakpointView[i]` on (until the next breakpoint), the raw offset is the
-    /// view offset plus `breakpointDelta[i]`.
-    var breakpointView: [Int] = [0]
-    var breakpointDelta: [Int] = [0]
+    /// Pairs (view offset, delta): from that view offset on (until the next pair), the raw offset is
+    /// the view offset plus the delta.
+    let breakpoints = IntList([0, 0])
     /// Raw ranges of escape bytes as flattened `[start, end)` pairs.
-    var escapeSpans: [Int] = []
+    let escapeSpans = IntList()
 
     /// The raw offset of the byte that produced view byte `view`.
     func rawOffset(ofView view: Int) -> Int {
         var low = 0
-        var high = breakpointView.count - 1
+        var high = breakpoints.count / 2 - 1
         while low < high {
             let middle = (low + high + 1) / 2
-            if breakpointView[middle] <= view { low = middle } else { high = middle - 1 }
+            if breakpoints[2 * middle] <= view { low = middle } else { high = middle - 1 }
         }
-        return view + breakpointDelta[low]
+        return view + breakpoints[2 * low + 1]
     }
 
     /// Forgets breakpoints and escape spans that can no longer be asked about.
     mutating func trim(viewBefore view: Int, rawBefore raw: Int) {
         var keep = 0
-        while keep + 1 < breakpointView.count && breakpointView[keep + 1] <= view { keep += 1 }
-        if keep > 0 {
-            breakpointView.removeFirst(keep)
-            breakpointDelta.removeFirst(keep)
-        }
+        while 2 * (keep + 1) < breakpoints.count && breakpoints[2 * (keep + 1)] <= view { keep += 1 }
+        if keep > 0 { breakpoints.removeFirst(2 * keep) }
         var spans = 0
         while spans < escapeSpans.count && escapeSpans[spans + 1] <= raw { spans += 2 }
         if spans > 0 { escapeSpans.removeFirst(spans) }
@@ -76,8 +91,7 @@ struct Normalizer {
         @inline(__always)
         func keep(_ byte: UInt8) {
             if droppedSinceLastKept {
-                breakpointView.append(viewStart + written)
-                breakpointDelta.append(rawStart + index - (viewStart + written))
+                breakpoints.append(viewStart + written, rawStart + index - (viewStart + written))
                 droppedSinceLastKept = false
             }
             out[written] = byte
@@ -90,15 +104,17 @@ struct Normalizer {
             if let last = escapeSpans.last, last == raw {
                 escapeSpans[escapeSpans.count - 1] = raw + 1
             } else {
-                escapeSpans.append(raw)
-                escapeSpans.append(raw + 1)
+                escapeSpans.append(raw, raw + 1)
             }
             droppedSinceLastKept = true
         }
 
+        let collapses = collapsesWhitespace
         @inline(__always)
         func visible(_ byte: UInt8) {
-            if isWhitespace(byte) {
+            if !collapses {
+                keep(byte)
+            } else if isWhitespace(byte) {
                 if previousWasSpace {
                     droppedSinceLastKept = true
                 } else {
@@ -113,6 +129,39 @@ struct Normalizer {
 
         let raw = UnsafeRawPointer(input)
         while index < count {
+            if state == .ground && !collapses {
+                // Fast path: the span up to the next ESC is copied as it is, eight bytes at a time
+                // (`out` has eight bytes of slack).
+                if droppedSinceLastKept && input[index] != 0x1B {
+                    breakpoints.append(viewStart + written, rawStart + index - (viewStart + written))
+                    droppedSinceLastKept = false
+                }
+                let copied = Self.copyUntilEscape(input + index, count - index, to: out + written)
+                index += copied
+                written += copied
+                guard index < count else { break }
+                // A whole CSI sequence (a colour change) in one step; anything else byte by byte.
+                var end = index + 2
+                if end < count && input[index + 1] == UInt8(ascii: "[") {
+                    let limit = min(count, end + Self.maximumCSILength)
+                    while end < limit && input[end] &- 0x20 < 0x20 { end += 1 }
+                    if end < count && input[end] &- 0x40 < 0x3F {
+                        let spanStart = rawStart + index
+                        if let last = escapeSpans.last, last == spanStart {
+                            escapeSpans[escapeSpans.count - 1] = rawStart + end + 1
+                        } else {
+                            escapeSpans.append(spanStart, rawStart + end + 1)
+                        }
+                        droppedSinceLastKept = true
+                        index = end + 1
+                        continue
+                    }
+                }
+                dropEscape()
+                state = .escape
+                index += 1
+                continue
+            }
             if state == .ground {
                 // Fast path: whole words with nothing to rewrite. `carry` is 0x80 when the byte
                 // before the word was a space.
@@ -127,8 +176,7 @@ struct Normalizer {
                     let doubled = spaces & ((spaces &<< 8) | carry)
                     if control | doubled != 0 { break }
                     if droppedSinceLastKept {
-                        breakpointView.append(viewStart + written)
-                        breakpointDelta.append(rawStart + index - (viewStart + written))
+                        breakpoints.append(viewStart + written, rawStart + index - (viewStart + written))
                         droppedSinceLastKept = false
                     }
                     UnsafeMutableRawPointer(out + written).storeBytes(of: word, as: UInt64.self)
@@ -240,6 +288,39 @@ struct Normalizer {
     }
 }
 
+extension Normalizer {
+    /// Copies bytes from `input` to `out` up to the first ESC or `count`; `out` must have room for
+    /// `count + 8` bytes. Returns how many. The first 32 bytes are copied eight at a time while
+    /// testing them for ESC (SWAR: the spans of coloured output are short); a longer span goes to
+    /// `memchr` and `memcpy`.
+    @inline(__always)
+    static func copyUntilEscape(_ input: UnsafePointer<UInt8>, _ count: Int, to out: UnsafeMutablePointer<UInt8>) -> Int
+    {
+        let source = UnsafeRawPointer(input)
+        let target = UnsafeMutableRawPointer(out)
+        var index = 0
+        while index &+ 8 <= count {
+            if index == 32 {
+                let next = memchr(input + index, 0x1B, count - index)
+                let stop = next.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - input } ?? count
+                memcpy(out + index, input + index, stop - index)
+                return stop
+            }
+            let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            target.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
+            let flipped = word ^ 0x1B1B_1B1B_1B1B_1B1B
+            let escapes = (flipped &- 0x0101_0101_0101_0101) & ~flipped & 0x8080_8080_8080_8080
+            if escapes != 0 { return index &+ escapes.trailingZeroBitCount &>> 3 }
+            index &+= 8
+        }
+        while index < count && input[index] != 0x1B {
+            out[index] = input[index]
+            index &+= 1
+        }
+        return index
+    }
+}
+
 /// Space, tab, LF, VT, FF, CR.
 @inline(__always)
 func isWhitespace(_ byte: UInt8) -> Bool {
@@ -250,7 +331,7 @@ extension Normalizer {
     /// The view of a whole value (for patterns): escapes removed, whitespace runs collapsed, and
     /// leading and trailing whitespace trimmed.
     static func view(of bytes: [UInt8]) -> [UInt8] {
-        var normalizer = Normalizer()
+        var normalizer = Normalizer(collapsesWhitespace: true)
         let buffer = ByteBuffer(capacity: bytes.count + 16)
         bytes.withUnsafeBufferPointer { source in
             if let base = source.baseAddress { normalizer.run(base, count: source.count, into: buffer) }

@@ -10,19 +10,26 @@
 /// known token formats, built once and shared by any number of `StreamingRedactor`s.
 ///
 /// Matching happens in a *view* of the stream (`Normalizer`): escape sequences removed, whitespace
-/// runs collapsed to one space. Patterns are normalized the same way, so they are plain byte
-/// strings there. The engine is filter-then-verify rather than a per-byte automaton:
+/// left as it is. Patterns are normalized with whitespace runs collapsed to one space, and a space
+/// in a pattern matches any run of whitespace in the view. The engine is filter-then-verify rather
+/// than a per-byte automaton:
 ///
-/// 1. Every pattern (at least 5 bytes in the view) is *anchored* by its first two 4-byte grams, at
-///    offsets 0 and 1. Known token formats are anchored the same way, by every gram their first bytes'
-///    classes allow (a few hundred at most).
-/// 2. The scanner looks at the 4-byte gram at every *even* view offset only. Whatever the parity of
-///    an occurrence's start, one of its two anchors sits on an even offset, so every occurrence is
-///    seen exactly once, with half the lookups of a per-byte scan.
-/// 3. A gram is hashed into a bit table sized at about 128 bits per anchor (a few % of L2 for 100
-///    secrets), so nearly every position costs a load, a multiply and a bit test; on a hit, an exact
-///    hash table lists the candidates (pattern or token format, anchor offset), and each is checked
-///    with `memcmp` or the token recogniser.
+/// 1. Every pattern (at least 5 bytes) is *anchored* by `stride` 4-byte grams in a row, starting at
+///    offset `k`, in its longest run of bytes without whitespace: those bytes are the same in the view
+///    whatever whitespace run stands for each space. A match is verified backwards from the anchor
+///    to its start and forwards to its end. A pattern without five such bytes (a phrase of short
+///    words) cannot be anchored that way: when one is registered, the streams of this redactor
+///    collapse whitespace runs in the view as well (`collapsesWhitespace`, slower), and every
+///    pattern is anchored from offset 0. Known token formats are anchored by the byte pairs at two
+///    offsets of their literal prefix (`tokenPairs`).
+/// 2. The scanner looks at the 4-byte gram at every view offset that is a multiple of `stride` (at
+///    most 16: 13 when every pattern has 16 bytes without whitespace in a row), and at the byte pair at every
+///    even offset for the token formats. Whatever the alignment of an occurrence, exactly one of its
+///    anchors is looked at, so every occurrence is seen exactly once.
+/// 3. A gram is hashed (one multiply) into a blocked Bloom filter, two bits in one 64-bit word,
+///    about 32 bits per anchor (128 KiB for 100 secrets); on a hit, an exact hash table lists the
+///    candidates (pattern, anchor offset), each verified against the view. A byte pair is looked up
+///    directly in `tokenPairs`, and a hit runs the token recogniser.
 ///
 /// There is no per-byte dependency chain, unlike a DFA walk: the loads are independent, which is
 /// what keeps the throughput near memory speed.
@@ -37,29 +44,65 @@ public final class Redactor: @unchecked Sendable {
     let patternOffset: [Int]
     let patternLength: [Int]
     let patternLabel: [Int32]
+    /// Where each pattern's first anchor gram starts.
+    let patternAnchor: [Int]
+    /// Whether the view collapses whitespace runs (some pattern cannot be anchored without it).
+    let collapsesWhitespace: Bool
     /// Marker bytes per label index.
     let markers: [[UInt8]]
     let tokens: [TokenFormat]
     let tokenLabels: [String: Int32]
 
-    // The filter: a bit per hashed gram.
+    // The filter: a blocked Bloom filter, two bits in one 64-bit word per gram (`filterProbe`).
     let bits: UnsafeMutablePointer<UInt64>
     let bitWords: Int
-    let hashShift: UInt32
+    /// 64 less log2 of `bitWords`: the word is the top bits of the 64-bit hash.
+    let wordShift: UInt64
+    /// 32 less log2 of the exact table's size.
+    let slotShift: UInt32
 
     // Exact gram table (open addressing) → candidate lists.
     let slotKeys: [UInt32]
     let slotFirst: [Int32]
     let slotCount: [Int32]
     let candidateTarget: [Int32]
-    let candidateOffset: [Int8]
+    /// Which of the pattern's anchor grams this is (0..<stride).
+    let candidateOffset: [Int32]
 
-    /// Packed prefixes of length 1...4 of every pattern, for the streaming hold-back test.
-    let prefixes: [Set<UInt32>]
-    /// How many bytes at the end of the view may start a match whose anchor has not been seen.
+    /// Patterns are looked for at view offsets that are multiples of this (2...8): the shortest run
+    /// of anchorable bytes among the patterns, less 3.
+    let stride: Int
+    static let maximumStride = 16
+    /// `prefixKey` of every pattern's prefixes up to the last byte before the end of its last
+    /// anchor gram, for the streaming hold-back test.
+    /// An open-addressing table of those keys (0: empty; keys are never 0).
+    let prefixSlots: [UInt64]
+    /// The longest of those prefixes.
+    let longestPrefix: Int
+    /// For each pair of bytes (first byte in the low 8 bits), a bit for each token format that has
+    /// this pair at its anchor offset or the next one. Looked up at every even view offset.
+    let tokenPairs: UnsafeMutablePointer<UInt8>
+    /// How many bytes at the end of the view may start a token whose anchor has not been seen.
     let tailWindow: Int
+    /// Every token format's prefix classes back to back (`tokenPrefixStart[i]..<tokenPrefixStart[i + 1]`)
+    /// and anchor offsets: plain values, read on every pair hit without copying a `TokenFormat`.
+    let tokenPrefixClasses: [ByteClass]
+    let tokenPrefixStart: [Int]
+    let tokenAnchor: [Int]
+    /// Bytes that may not come right before each token format (empty: no rule), and its body class.
+    let tokenNotBefore: [ByteClass]
+    let tokenBody: [ByteClass]
 
     static let hashMultiplier: UInt32 = 0x9E37_79B1
+    static let filterMultiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// The filter word of `gram` and the two bits it must have.
+    @inline(__always)
+    static func filterProbe(_ gram: UInt32, wordShift: UInt64) -> (word: Int, mask: UInt64) {
+        let hash = UInt64(gram) &* filterMultiplier
+        let mask = (1 as UInt64) &<< (hash &>> 20) | (1 as UInt64) &<< (hash &>> 26)
+        return (Int(truncatingIfNeeded: hash &>> wordShift), mask)
+    }
 
     public init(secrets: [RedactionSecret], options: RedactionOptions = RedactionOptions()) {
         self.options = options
@@ -124,48 +167,89 @@ public final class Redactor: @unchecked Sendable {
         patternLength = lengths
         patternLabel = patternLabels
 
-        // Anchors: gram → candidates.
-        var anchors: [UInt32: [(Int32, Int8)]] = [:]
-        var prefixes = Array(repeating: Set<UInt32>(), count: 5)
+        // Anchors: `stride` grams in a row inside the longest run of bytes without whitespace of each
+        // pattern (a whole pattern in the collapsing mode), so that whatever the alignment of an
+        // occurrence, one of its anchor grams starts at a multiple of `stride`.
+        let solidRuns = patterns.map(Self.longestSolidRun)
+        let collapses = solidRuns.contains { $0.length < 5 }
+        collapsesWhitespace = collapses
+        let runs = collapses ? patterns.map { (start: 0, length: $0.count) } : solidRuns
+        let stride = min(Self.maximumStride, runs.map { $0.length - 3 }.min() ?? Self.maximumStride)
+        self.stride = stride
+        patternAnchor = runs.map(\.start)
+
+        var anchors: [UInt32: [(Int32, Int32)]] = [:]
+        var prefixes = Set<UInt64>()
+        var longestPrefix = 0
         for (index, pattern) in patterns.enumerated() {
-            for offset in 0..<2 {
-                anchors[Self.pack(pattern[offset..<offset + 4]), default: []].append((Int32(index), Int8(offset)))
+            let anchor = patternAnchor[index]
+            for offset in 0..<stride {
+                let gram = Self.pack(pattern[anchor + offset..<anchor + offset + 4])
+                anchors[gram, default: []].append((Int32(index), Int32(offset)))
             }
-            for length in 1...4 { prefixes[length].insert(Self.pack(pattern[0..<length])) }
+            // Until the last anchor gram is complete, a match may start unseen in the last bytes.
+            let prefixEnd = min(pattern.count, anchor + stride + 2)
+            for length in 1...prefixEnd { prefixes.insert(Self.prefixKey(pattern[0..<length])) }
+            longestPrefix = max(longestPrefix, prefixEnd)
         }
-        var tailWindow = 4
+        var prefixSlotCount = 16
+        while prefixSlotCount < prefixes.count * 2 { prefixSlotCount *= 2 }
+        var prefixSlots = Array(repeating: UInt64(0), count: prefixSlotCount)
+        for key in prefixes {
+            var slot = Int(truncatingIfNeeded: key &>> 32) & (prefixSlotCount - 1)
+            while prefixSlots[slot] != 0 { slot = (slot + 1) & (prefixSlotCount - 1) }
+            prefixSlots[slot] = key
+        }
+        self.prefixSlots = prefixSlots
+        self.longestPrefix = longestPrefix
+
+        // Token formats: a table of the byte pairs at their anchor offsets, a bit per format.
+        precondition(tokens.count <= 8, "a token format needs a bit in tokenPairs")
+        let tokenPairs = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
+        tokenPairs.initialize(repeating: 0, count: 1 << 16)
+        var tailWindow = 0
         for (index, token) in tokens.enumerated() {
             for offset in token.anchor...(token.anchor + 1) {
-                for gram in token.grams(at: offset) {
-                    anchors[gram, default: []].append((Int32(-1 - index), Int8(offset)))
+                for first in token.prefix[offset].members {
+                    for second in token.prefix[offset + 1].members {
+                        tokenPairs[Int(first) | Int(second) << 8] |= 1 << UInt8(index)
+                    }
                 }
             }
-            tailWindow = max(tailWindow, token.anchor + 5)
+            tailWindow = max(tailWindow, token.anchor + 3)
         }
-        self.prefixes = prefixes
+        self.tokenPairs = tokenPairs
         self.tailWindow = tailWindow
+        tokenPrefixClasses = tokens.flatMap(\.prefix)
+        tokenPrefixStart = tokens.reduce(into: [0]) { $0.append($0.last! + $1.prefix.count) }
+        tokenAnchor = tokens.map(\.anchor)
+        tokenNotBefore = tokens.map { $0.notBefore ?? ByteClass() }
+        tokenBody = tokens.map(\.body)
 
-        // Bit filter: about 128 bits per gram, between 2^16 and 2^26 bits.
-        var bitCount = 16
-        while bitCount < 26 && (1 << bitCount) < anchors.count * 128 { bitCount += 1 }
-        let hashShift = UInt32(32 - bitCount)
-        self.hashShift = hashShift
-        bitWords = (1 << bitCount) / 64
+        // Bit filter: about 32 bits per gram (under 1% of false hits, 128 KiB for 100 secrets),
+        // between 2^6 and 2^20 words.
+        var wordBits = 6
+        while wordBits < 20 && (64 << wordBits) < anchors.count * 32 { wordBits += 1 }
+        let wordShift = UInt64(64 - wordBits)
+        self.wordShift = wordShift
+        bitWords = 1 << wordBits
         let bits = UnsafeMutablePointer<UInt64>.allocate(capacity: bitWords)
         bits.initialize(repeating: 0, count: bitWords)
         self.bits = bits
 
-        var slots = 16
-        while slots < anchors.count * 2 { slots *= 2 }
+        var slotBits = 4
+        while (1 << slotBits) < anchors.count * 2 { slotBits += 1 }
+        let slots = 1 << slotBits
+        slotShift = UInt32(32 - slotBits)
         var slotKeys = Array(repeating: UInt32(0), count: slots)
         var slotFirst = Array(repeating: Int32(-1), count: slots)
         var slotCount = Array(repeating: Int32(0), count: slots)
         var targets: [Int32] = []
-        var candidateOffsets: [Int8] = []
+        var candidateOffsets: [Int32] = []
         for (gram, list) in anchors.sorted(by: { $0.key < $1.key }) {
-            let hash = (gram &* Self.hashMultiplier) >> hashShift
-            bits[Int(hash >> 6)] |= 1 << UInt64(hash & 63)
-            var slot = Int(hash) & (slots - 1)
+            let probe = Self.filterProbe(gram, wordShift: wordShift)
+            bits[probe.word] |= probe.mask
+            var slot = Int((gram &* Self.hashMultiplier) >> slotShift)
             while slotFirst[slot] >= 0 { slot = (slot + 1) & (slots - 1) }
             slotKeys[slot] = gram
             slotFirst[slot] = Int32(targets.count)
@@ -186,6 +270,7 @@ public final class Redactor: @unchecked Sendable {
         wipe(arena, max(arenaCount, 1))
         arena.deallocate()
         bits.deallocate()
+        tokenPairs.deallocate()
     }
 
     /// How many distinct patterns (forms, after normalization) are registered.
@@ -206,12 +291,46 @@ public final class Redactor: @unchecked Sendable {
     @inline(__always)
     func slot(of gram: UInt32) -> Int? {
         let mask = slotKeys.count - 1
-        var slot = Int((gram &* Self.hashMultiplier) >> hashShift) & mask
+        var slot = Int((gram &* Self.hashMultiplier) >> slotShift)
         while slotFirst[slot] >= 0 {
             if slotKeys[slot] == gram { return slot }
             slot = (slot + 1) & mask
         }
         return nil
+    }
+
+    /// The longest run of bytes with no space in a normalized pattern (the first of the longest).
+    static func longestSolidRun(_ pattern: [UInt8]) -> (start: Int, length: Int) {
+        var best = (start: 0, length: 0)
+        var start = 0
+        for (index, byte) in pattern.enumerated() {
+            if byte == 0x20 {
+                start = index + 1
+            } else if index + 1 - start > best.length {
+                best = (start, index + 1 - start)
+            }
+        }
+        return best
+    }
+
+    /// Whether `key` (a `prefixKey`) is the key of a pattern prefix.
+    @inline(__always)
+    func isPrefix(_ key: UInt64) -> Bool {
+        let mask = prefixSlots.count - 1
+        var slot = Int(truncatingIfNeeded: key &>> 32) & mask
+        while prefixSlots[slot] != 0 {
+            if prefixSlots[slot] == key { return true }
+            slot = (slot + 1) & mask
+        }
+        return false
+    }
+
+    /// A hash of `bytes` and their count (FNV-1a, never 0), for the set of pattern prefixes. A collision only
+    /// holds back a few bytes for longer than needed.
+    static func prefixKey<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+        return hash | 1
     }
 
     static func pack<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {

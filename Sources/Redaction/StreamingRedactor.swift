@@ -13,7 +13,8 @@
 /// match could still start:
 /// - a candidate whose anchor matched and whose bytes so far match (a pattern or token not yet
 ///   complete), and
-/// - the last few bytes (at most 9 in the view) when they are the start of some pattern or token.
+/// - the last few bytes when they are the start of some pattern (up to its last anchor gram,
+///   whitespace runs counted as one byte) or token (up to its anchor pair).
 ///
 /// `flush()` is for idle or end of output: it decides every open candidate with the bytes it has
 /// (a pattern that is not complete does not match; a token or PEM block that runs to the end is
@@ -28,15 +29,20 @@
 /// range are kept, after the marker; every other byte of the range goes.
 public final class StreamingRedactor {
     let redactor: Redactor
-    private var normalizer = Normalizer()
-    /// Raw bytes not yet released; `raw.base[0]` is absolute offset `rawBase`.
+    private var normalizer: Normalizer
+    /// Raw bytes held back from earlier writes; `raw.base[0]` is absolute offset `rawBase`.
     private let raw = ByteBuffer(capacity: 1 << 16)
     private var rawBase = 0
+    /// During `write`, the caller's bytes, which follow `raw`: released straight from there, and
+    /// only what is held back is copied into `raw`.
+    private var incoming = UnsafeRawBufferPointer(start: nil, count: 0)
     /// The view from `viewBase` to `normalizer.viewPosition`.
     private let view = ByteBuffer(capacity: 1 << 16)
     private var viewBase = 0
-    /// The next even view offset whose gram has not been looked at.
-    private var scanPosition = 0
+    /// The next view offset (a multiple of `redactor.stride`) whose gram has not been looked at.
+    private var patternScan = 0
+    /// The next even view offset whose byte pair has not been looked at.
+    private var tokenScan = 0
     /// Everything before this view offset has been released; no match can start before it.
     private var releasedView = 0
 
@@ -57,6 +63,7 @@ public final class StreamingRedactor {
 
     init(_ redactor: Redactor) {
         self.redactor = redactor
+        normalizer = Normalizer(collapsesWhitespace: redactor.collapsesWhitespace)
     }
 
     /// Bytes written but not yet released.
@@ -64,11 +71,11 @@ public final class StreamingRedactor {
 
     /// Redacts `bytes` and appends what can be released to `sink`.
     public func write(_ bytes: UnsafeRawBufferPointer, into sink: inout [UInt8]) {
-        guard bytes.count > 0 else { return }
-        let oldCount = raw.count
-        raw.append(bytes)
-        normalizer.run(UnsafePointer(raw.base + oldCount), count: bytes.count, into: view)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        normalizer.run(base.assumingMemoryBound(to: UInt8.self), count: bytes.count, into: view)
+        incoming = bytes
         process(atEnd: false, into: &sink)
+        incoming = UnsafeRawBufferPointer(start: nil, count: 0)
     }
 
     public func write(_ bytes: [UInt8], into sink: inout [UInt8]) {
@@ -110,70 +117,167 @@ public final class StreamingRedactor {
         var safeView = viewEnd
         for candidate in pending { safeView = min(safeView, candidate.start) }
         if !atEnd { safeView = min(safeView, tailHold()) }
-        let safeRaw = safeView == viewEnd ? rawBase + raw.count : normalizer.rawOffset(ofView: safeView)
+        let rawEnd = rawBase + raw.count + incoming.count
+        let safeRaw = safeView == viewEnd ? rawEnd : normalizer.rawOffset(ofView: safeView)
         release(upTo: safeRaw, into: &sink)
         releasedView = safeView
 
         // Keep the view from the released point (less one byte for the boundary test of tokens)
         // or the next unscanned gram, whichever is earlier.
-        let keepView = max(viewBase, min(releasedView - TokenFormat.lookBehind, scanPosition))
+        let keepView = max(viewBase, min(releasedView - TokenFormat.lookBehind, patternScan, tokenScan))
         if keepView > viewBase {
             view.removeFirst(keepView - viewBase)
             viewBase = keepView
         }
-        if safeRaw > rawBase {
-            raw.removeFirst(safeRaw - rawBase)
-            rawBase = safeRaw
+        // Keep what is held back: the rest of `raw`, then the rest of the caller's bytes.
+        let heldEnd = rawBase + raw.count
+        raw.removeFirst(min(safeRaw, heldEnd) - rawBase)
+        if safeRaw < rawEnd {
+            raw.append(UnsafeRawBufferPointer(rebasing: incoming[max(safeRaw, heldEnd) - heldEnd..<incoming.count]))
         }
+        rawBase = safeRaw
         normalizer.trim(viewBefore: releasedView, rawBefore: rawBase)
     }
 
-    /// Looks at the gram at every even view offset whose four bytes are here.
+    /// Looks at the gram at every multiple of `stride` and the byte pair at every even offset whose
+    /// bytes are here.
     private func scan(atEnd: Bool) {
         let redactor = self.redactor
-        let bits = redactor.bits
-        let shift = redactor.hashShift
-        let multiplier = Redactor.hashMultiplier
         let end = viewEnd
-        let base = viewBase
-        let bytes = UnsafeRawPointer(view.base)
-        var position = scanPosition
+        let bytes = UnsafeRawPointer(view.base - viewBase)
 
-        /// The filter bit of `gram`, as 0 or 1 (no branch, so the three loads of a word overlap).
-        @inline(__always) func bit(_ gram: UInt32) -> UInt64 {
-            let hash = (gram &* multiplier) &>> shift
-            return bits[Int(hash &>> 6)] &>> UInt64(hash & 63) & 1
-        }
-        @inline(__always) func test(_ gram: UInt32) -> Bool { bit(gram) != 0 }
-
-        // Three grams per 8-byte load: at +0, +2, +4.
-        while position + 8 <= end {
-            let word = bytes.loadUnaligned(fromByteOffset: position - base, as: UInt64.self)
-            let first = UInt32(truncatingIfNeeded: word)
-            let second = UInt32(truncatingIfNeeded: word &>> 16)
-            let third = UInt32(truncatingIfNeeded: word &>> 32)
-            if bit(first) | bit(second) | bit(third) != 0 {
-                if test(first) { hit(first, at: position, atEnd: atEnd) }
-                if test(second) { hit(second, at: position + 2, atEnd: atEnd) }
-                if test(third) { hit(third, at: position + 4, atEnd: atEnd) }
+        if redactor.patternCount > 0 {
+            let bits = redactor.bits
+            let wordShift = redactor.wordShift
+            let stride = redactor.stride
+            var position = patternScan
+            @inline(__always) func missing(_ position: Int) -> UInt64 {
+                let probe = Redactor.filterProbe(
+                    bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self), wordShift: wordShift)
+                return ~bits[probe.word] & probe.mask
             }
-            position += 6
+            // Four grams at a time, one branch: their filter loads overlap.
+            while position + 3 * stride + 4 <= end {
+                let a = missing(position)
+                let b = missing(position + stride)
+                let c = missing(position + 2 * stride)
+                let d = missing(position + 3 * stride)
+                if a == 0 || b == 0 || c == 0 || d == 0 {
+                    for offset in 0..<4 where missing(position + offset * stride) == 0 {
+                        let at = position + offset * stride
+                        patternHit(bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self), at: at, atEnd: atEnd)
+                    }
+                }
+                position += 4 * stride
+            }
+            while position + 4 <= end {
+                if missing(position) == 0 {
+                    patternHit(
+                        bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self), at: position, atEnd: atEnd)
+                }
+                position += stride
+            }
+            patternScan = position
+        } else {
+            patternScan = end
         }
-        while position + 4 <= end {
-            let gram = bytes.loadUnaligned(fromByteOffset: position - base, as: UInt32.self)
-            if test(gram) { hit(gram, at: position, atEnd: atEnd) }
-            position += 2
+
+        if !redactor.tokens.isEmpty {
+            let pairs = redactor.tokenPairs
+            @inline(__always) func pair(_ position: Int) -> UInt8 {
+                pairs[Int(bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self))]
+            }
+            var position = tokenScan
+            // One load for four pairs (the loads, not the arithmetic, are the limit here).
+            while position + 8 <= end {
+                let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+                let any =
+                    pairs[Int(truncatingIfNeeded: word & 0xFFFF)] | pairs[Int(truncatingIfNeeded: word &>> 16 & 0xFFFF)]
+                    | pairs[Int(truncatingIfNeeded: word &>> 32 & 0xFFFF)] | pairs[Int(truncatingIfNeeded: word &>> 48)]
+                if any != 0 {
+                    for offset in Swift.stride(from: 0, to: 8, by: 2) {
+                        let formats = pair(position + offset)
+                        if formats != 0 { tokenHit(formats, at: position + offset, atEnd: atEnd) }
+                    }
+                }
+                position += 8
+            }
+            while position + 2 <= end {
+                let formats = pair(position)
+                if formats != 0 { tokenHit(formats, at: position, atEnd: atEnd) }
+                position += 2
+            }
+            tokenScan = position
+        } else {
+            tokenScan = end
         }
-        scanPosition = position
     }
 
-    private func hit(_ gram: UInt32, at position: Int, atEnd: Bool) {
+    /// The byte pair at `position` is at an anchor offset of each token format in `formats`. A
+    /// candidate whose bytes so far do not fit the format's prefix is dropped here, before the
+    /// recogniser.
+    @inline(never)
+    private func tokenHit(_ formats: UInt8, at position: Int, atEnd: Bool) {
+        let classes = redactor.tokenPrefixClasses
+        let starts = redactor.tokenPrefixStart
+        let bytes = view.base - viewBase
+        let end = viewEnd
+        var remaining = formats
+        while remaining != 0 {
+            let index = remaining.trailingZeroBitCount
+            remaining &= remaining - 1
+            let prefix = starts[index]..<starts[index + 1]
+            for offset in redactor.tokenAnchor[index]...(redactor.tokenAnchor[index] + 1) {
+                let start = position - offset
+                guard start >= viewBase else { continue }
+                var fits = true
+                for (classIndex, at) in zip(prefix, start..<min(end, start + prefix.count))
+                where !classes[classIndex].contains(bytes[at]) {
+                    fits = false
+                    break
+                }
+                if fits { check(Candidate(target: Int32(-1 - index), start: start), atEnd: atEnd) }
+            }
+        }
+    }
+
+    @inline(never)
+    private func patternHit(_ gram: UInt32, at position: Int, atEnd: Bool) {
         guard let slot = redactor.slot(of: gram) else { return }
         let first = Int(redactor.slotFirst[slot])
         for index in first..<first + Int(redactor.slotCount[slot]) {
-            let start = position - Int(redactor.candidateOffset[index])
-            check(Candidate(target: redactor.candidateTarget[index], start: start), atEnd: atEnd)
+            let target = redactor.candidateTarget[index]
+            let anchor = position - Int(redactor.candidateOffset[index])
+            guard let start = patternStart(Int(target), anchoredAt: anchor) else { continue }
+            check(Candidate(target: target, start: start), atEnd: atEnd)
         }
+    }
+
+    /// Where pattern `index` starts if its anchor is at view offset `anchor`: the bytes before the
+    /// anchor compared backwards, a space taking a whole whitespace run; nil if they differ or the
+    /// start would be a byte already released.
+    private func patternStart(_ index: Int, anchoredAt anchor: Int) -> Int? {
+        let prefix = redactor.patternAnchor[index]
+        if prefix == 0 { return anchor }
+        let pattern = redactor.arena + redactor.patternOffset[index]
+        let lowest = max(viewBase, releasedView)
+        let bytes = view.base - viewBase
+        var position = anchor
+        var offset = prefix
+        while offset > 0 {
+            offset -= 1
+            guard position > lowest else { return nil }
+            let byte = pattern[offset]
+            if byte == 0x20 {
+                guard isWhitespace(bytes[position - 1]) else { return nil }
+                position -= 1
+                while position > lowest && isWhitespace(bytes[position - 1]) { position -= 1 }
+            } else {
+                guard bytes[position - 1] == byte else { return nil }
+                position -= 1
+            }
+        }
+        return position
     }
 
     /// Decides a candidate: a match (recorded), not a match, or not yet known (kept pending).
@@ -183,15 +287,14 @@ public final class StreamingRedactor {
         let end = viewEnd
         if candidate.target >= 0 {
             let index = Int(candidate.target)
-            let length = redactor.patternLength[index]
-            let available = min(length, end - start)
-            let same = memcmp(view.base + (start - viewBase), redactor.arena + redactor.patternOffset[index], available)
-            guard same == 0 else { return }
-            if available < length {
-                if !atEnd { pending.append(candidate) }
+            switch comparePattern(index, at: start) {
+            case -1:
                 return
+            case 0:
+                if !atEnd { pending.append(candidate) }
+            case let matchEnd:
+                record(viewStart: start, viewEnd: matchEnd, label: redactor.patternLabel[index])
             }
-            record(viewStart: start, viewEnd: start + length, label: redactor.patternLabel[index])
         } else {
             let token = redactor.tokens[Int(-1 - candidate.target)]
             switch token.recognise(UnsafePointer(view.base), base: viewBase, end: end, start: start, atEnd: atEnd) {
@@ -205,36 +308,88 @@ public final class StreamingRedactor {
         }
     }
 
+    /// Compares pattern `index` with the view from `start`, a space in the pattern taking a whole
+    /// whitespace run: the view offset after the match, 0 when the view ends first with everything
+    /// so far equal, -1 when it differs.
+    private func comparePattern(_ index: Int, at start: Int) -> Int {
+        let pattern = redactor.arena + redactor.patternOffset[index]
+        let length = redactor.patternLength[index]
+        let end = viewEnd
+        let bytes = view.base - viewBase
+        var position = start
+        var offset = 0
+        while offset < length {
+            guard position < end else { return 0 }
+            let byte = pattern[offset]
+            if byte == 0x20 {
+                guard isWhitespace(bytes[position]) else { return -1 }
+                position += 1
+                while position < end && isWhitespace(bytes[position]) { position += 1 }
+            } else {
+                guard bytes[position] == byte else { return -1 }
+                position += 1
+            }
+            offset += 1
+        }
+        return position
+    }
+
     /// The earliest of the last few view offsets where a pattern or token could start whose anchor
     /// gram is not complete yet; `viewEnd` if none.
     private func tailHold() -> Int {
         let end = viewEnd
-        let window = max(releasedView, viewBase, end - redactor.tailWindow)
-        guard window < end else { return end }
-        let bytes = view.base
-        for start in window..<end {
-            let length = end - start
-            if length <= 4 {
-                var packed: UInt32 = 0
-                for index in 0..<length {
-                    packed |= UInt32(bytes[start - viewBase + index]) << (8 * UInt32(index))
+        let lowest = max(releasedView, viewBase)
+        guard lowest < end else { return end }
+        let bytes = view.base - viewBase
+
+        // Patterns: the end of the view with whitespace runs collapsed, as far back as the longest
+        // prefix up to an anchor; the earliest start from which it is such a prefix.
+        var hold = end
+        let limit = redactor.longestPrefix
+        if limit > 0 {
+            hold = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: limit) { collapsed in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: limit) { starts in
+                    // Filled from the back: the collapsed tail is `collapsed[first..<limit]`.
+                    var first = limit
+                    var position = end
+                    while position > lowest && first > 0 {
+                        position -= 1
+                        first -= 1
+                        if isWhitespace(bytes[position]) {
+                            while position > lowest && isWhitespace(bytes[position - 1]) { position -= 1 }
+                            collapsed[first] = 0x20
+                        } else {
+                            collapsed[first] = bytes[position]
+                        }
+                        starts[first] = position
+                    }
+                    for index in first..<limit where collapsed[index] != 0x20 {
+                        if redactor.isPrefix(Redactor.prefixKey(collapsed[index..<limit])) { return starts[index] }
+                    }
+                    return end
                 }
-                if redactor.prefixes[length].contains(packed) { return start }
             }
-            for token in redactor.tokens where couldStart(token, at: start) { return start }
         }
-        return end
+
+        var start = max(lowest, end - redactor.tailWindow)
+        while start < hold {
+            for index in redactor.tokens.indices where couldStart(index, at: start) { return start }
+            start += 1
+        }
+        return hold
     }
 
-    /// Whether the bytes from `start` to the end are consistent with the beginning of `token`.
-    private func couldStart(_ token: TokenFormat, at start: Int) -> Bool {
-        let bytes = view.base
-        if let notBefore = token.notBefore, start > viewBase, notBefore.contains(bytes[start - 1 - viewBase]) {
-            return false
-        }
-        for position in start..<viewEnd
-        where !token.byteClass(at: position - start).contains(bytes[position - viewBase]) {
-            return false
+    /// Whether the bytes from `start` to the end are consistent with the beginning of token format
+    /// `index`.
+    private func couldStart(_ index: Int, at start: Int) -> Bool {
+        let bytes = view.base - viewBase
+        if start > viewBase && redactor.tokenNotBefore[index].contains(bytes[start - 1]) { return false }
+        let prefix = redactor.tokenPrefixStart[index]..<redactor.tokenPrefixStart[index + 1]
+        let body = redactor.tokenBody[index]
+        for position in start..<viewEnd {
+            let offset = position - start
+            let byteClass = offset < prefix.count ? redactor.tokenPrefixClasses[prefix.lowerBound + offset] : body
+            if !byteClass.contains(bytes[position]) { return false }
         }
         return true
     }
@@ -287,7 +442,16 @@ public final class StreamingRedactor {
 
     private func copyRaw(from start: Int, to end: Int, into sink: inout [UInt8]) {
         guard end > start else { return }
-        sink.append(contentsOf: UnsafeBufferPointer(start: raw.base + (start - rawBase), count: end - start))
+        let heldEnd = rawBase + raw.count
+        if start < heldEnd {
+            sink.append(
+                contentsOf: UnsafeBufferPointer(start: raw.base + (start - rawBase), count: min(end, heldEnd) - start))
+        }
+        if end > heldEnd {
+            let from = max(start, heldEnd) - heldEnd
+            let bytes = incoming.baseAddress!.assumingMemoryBound(to: UInt8.self) + from
+            sink.append(contentsOf: UnsafeBufferPointer(start: bytes, count: end - heldEnd - from))
+        }
     }
 
     private func copyEscapes(from start: Int, to end: Int, into sink: inout [UInt8]) {

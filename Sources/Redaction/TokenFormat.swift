@@ -2,8 +2,10 @@
 /// Anthropic, Slack and Stripe tokens, JWTs and PEM private key blocks.
 ///
 /// Each format is a left boundary (the byte before must not be a token character), a prefix of
-/// byte classes, and a body. A match is recognised in the matching view (escapes removed,
-/// whitespace collapsed), so a colour change inside a token does not hide it.
+/// byte classes, and a body. A match is recognised in the matching view (escapes removed), so a
+/// colour change inside a token does not hide it. Whitespace is not collapsed in the view: a space
+/// in a format (only the PEM header and trailer have one) matches any run of whitespace, as it did
+/// when the view collapsed runs.
 struct TokenFormat: Sendable {
     enum Shape: Sendable {
         /// Prefix, then at least `minimumBody` body bytes (greedy, up to `maximumLength` in all).
@@ -24,12 +26,14 @@ struct TokenFormat: Sendable {
     /// The body must mix upper case, lower case and digits (random keys do; ordinary words do not).
     let mixedBody: Bool
     let shape: Shape
-    /// Where the two anchor grams start, relative to the token's first byte (`anchor` and
-    /// `anchor + 1`); chosen so that the grams are rare and few.
+    /// Where the two anchor byte pairs start, relative to the token's first byte (`anchor` and
+    /// `anchor + 1`, both inside the prefix); chosen so that the pairs are rare in ordinary text.
     let anchor: Int
 
+    /// One class per byte of `text`; a space stands for any whitespace byte.
     static func literal(_ text: String) -> [ByteClass] {
         text.utf8.map { byte in
+            if byte == 0x20 { return .whitespace }
             var one = ByteClass()
             one.insert(byte)
             return one
@@ -40,19 +44,19 @@ struct TokenFormat: Sendable {
         TokenFormat(
             label: "aws-access-key-id", prefix: [ByteClass("A"), ByteClass("KS"), ByteClass("I"), ByteClass("A")],
             notBefore: .upperDigit, body: .upperDigit, minimumBody: 16, maximumLength: 128, mixedBody: false,
-            shape: .simple, anchor: 0),
+            shape: .simple, anchor: 1),
         TokenFormat(
             label: "github-token", prefix: literal("gh") + [ByteClass("pousr"), ByteClass("_")],
             notBefore: .alphanumericUnderscore, body: .alphanumeric, minimumBody: 30, maximumLength: 255,
-            mixedBody: false, shape: .simple, anchor: 0),
+            mixedBody: false, shape: .simple, anchor: 1),
         TokenFormat(
             label: "github-token", prefix: literal("github_pat_"), notBefore: .alphanumericUnderscore,
             body: .alphanumericUnderscore, minimumBody: 22, maximumLength: 255, mixedBody: false, shape: .simple,
-            anchor: 0),
+            anchor: 5),
         // OpenAI (`sk-…`, `sk-proj-…`) and Anthropic (`sk-ant-…`); the label is refined on match.
         TokenFormat(
             label: "openai-key", prefix: literal("sk-"), notBefore: .base64URL, body: .base64URL, minimumBody: 20,
-            maximumLength: 512, mixedBody: true, shape: .simple, anchor: -1),
+            maximumLength: 512, mixedBody: true, shape: .simple, anchor: 0),
         TokenFormat(
             label: "slack-token", prefix: literal("xox") + [ByteClass("abprs"), ByteClass("-")],
             notBefore: .alphanumericDash, body: .alphanumericDash, minimumBody: 10, maximumLength: 255,
@@ -62,12 +66,13 @@ struct TokenFormat: Sendable {
             prefix: [ByteClass("sr"), ByteClass("k"), ByteClass("_")] + [ByteClass("lt")] + [ByteClass("ie")]
                 + [ByteClass("vs")] + [ByteClass("et")] + [ByteClass("_")],
             notBefore: .alphanumericUnderscore, body: .alphanumeric, minimumBody: 16, maximumLength: 255,
-            mixedBody: false, shape: .simple, anchor: 0),
+            mixedBody: false, shape: .simple, anchor: 1),
         TokenFormat(
             label: "jwt", prefix: literal("eyJ"), notBefore: .base64URL, body: .base64URL, minimumBody: 10,
-            maximumLength: 16384, mixedBody: false, shape: .jwt, anchor: -1),
+            maximumLength: 16384, mixedBody: false, shape: .jwt, anchor: 0),
         TokenFormat(
-            label: "private-key", prefix: literal("-----BEGIN "), notBefore: nil, body: ByteClass(ranges: "A-Z0-9 "),
+            label: "private-key", prefix: literal("-----BEGIN "), notBefore: nil,
+            body: ByteClass(ranges: "A-Z0-9").union(.whitespace),
             minimumBody: 0, maximumLength: 65536, mixedBody: false, shape: .pem, anchor: 4),
     ]
 
@@ -80,16 +85,6 @@ struct TokenFormat: Sendable {
         if offset < 0 { return notBefore?.inverted ?? ByteClass().inverted }
         if offset < prefix.count { return prefix[offset] }
         return body
-    }
-
-    /// Every 4-byte anchor gram at `offset`, as little-endian words.
-    func grams(at offset: Int) -> [UInt32] {
-        var result: [UInt32] = [0]
-        for position in 0..<4 {
-            let members = byteClass(at: offset + position).members
-            result = result.flatMap { partial in members.map { partial | UInt32($0) << (8 * UInt32(position)) } }
-        }
-        return result
     }
 
     enum Verdict: Equatable {
@@ -194,15 +189,15 @@ struct TokenFormat: Sendable {
         var position = headerEnd
         while position < min(end, limit) {
             if at(position) == UInt8(ascii: "-") {
-                switch matches(at, Self.endMarker, at: position, end: end) {
-                case nil:
+                switch match(at, Self.endMarker, at: position, end: end) {
+                case .some(-1):
                     return atEnd ? .match(end: end, label: label) : .incomplete
-                case true?:
-                    if let trailerEnd = matchKeyType(at, from: position + Self.endMarker.count, end: end) {
+                case .some(let markerEnd):
+                    if let trailerEnd = matchKeyType(at, from: markerEnd, end: end) {
                         if trailerEnd < 0 { return atEnd ? .match(end: end, label: label) : .incomplete }
                         return .match(end: trailerEnd, label: label)
                     }
-                case false?:
+                case nil:
                     break
                 }
             }
@@ -214,28 +209,40 @@ struct TokenFormat: Sendable {
     }
 
     /// `[A-Z0-9 ]{0,40}PRIVATE KEY-----` from `position`: its end, -1 if the data ends first, nil if
-    /// it does not match.
+    /// it does not match. A whitespace run counts as one byte of the 40, as one space.
     private func matchKeyType(_ at: (Int) -> UInt8, from position: Int, end: Int) -> Int? {
         var position = position
         var skipped = 0
         while true {
-            switch matches(at, Self.privateKeyTrailer, at: position, end: end) {
-            case true?: return position + Self.privateKeyTrailer.count
-            case nil: return -1
-            case false?: break
+            switch match(at, Self.privateKeyTrailer, at: position, end: end) {
+            case .some(-1): return -1
+            case .some(let trailerEnd): return trailerEnd
+            case nil: break
             }
-            guard skipped < 40, position < end, body.contains(at(position)) else { return nil }
+            guard position < end, body.contains(at(position)) else { return nil }
+            if !(isWhitespace(at(position)) && isWhitespace(at(position - 1))) {
+                guard skipped < 40 else { return nil }
+                skipped += 1
+            }
             position += 1
-            skipped += 1
         }
     }
 
-    /// Whether `literal` is at `position`: true, false, or nil when the data ends inside a match.
-    private func matches(_ at: (Int) -> UInt8, _ literal: [UInt8], at position: Int, end: Int) -> Bool? {
-        for (offset, byte) in literal.enumerated() {
-            if position + offset == end { return nil }
-            if at(position + offset) != byte { return false }
+    /// Whether `literal` is at `position`, a space in it matching a whitespace run: the end of the
+    /// match, -1 when the data ends inside a possible match (or inside the run), nil when it does
+    /// not match.
+    private func match(_ at: (Int) -> UInt8, _ literal: [UInt8], at position: Int, end: Int) -> Int? {
+        var position = position
+        for byte in literal {
+            if position == end { return -1 }
+            if byte == 0x20 {
+                guard isWhitespace(at(position)) else { return nil }
+                repeat { position += 1 } while position < end && isWhitespace(at(position))
+            } else {
+                if at(position) != byte { return nil }
+                position += 1
+            }
         }
-        return true
+        return position
     }
 }

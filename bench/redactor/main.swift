@@ -1,7 +1,11 @@
 // redactor-bench: the redactor's throughput on a fixed 256 MiB corpus with 0, 10, 100 and 1000
 // secrets (every form registered), against copying the same bytes in the same run.
 //
-// Usage: redactor-bench [--mib N] [--chunk BYTES] [--runs N]
+// Usage: redactor-bench [--mib N] [--chunk BYTES] [--runs N] [--secrets N] [--only KIND] [--checksum 1]
+//                       [--cpu-time 1]
+//
+// `--checksum 1` adds an untimed pass that hashes the output (FNV-1a), to check that a change to the
+// redactor leaves its output as it was.
 
 import Redaction
 
@@ -37,9 +41,14 @@ func fixed(_ value: Double, _ decimals: Int, width: Int = 0) -> String {
     return String(repeating: " ", count: max(0, width - text.count)) + text
 }
 
+/// With `--cpu-time 1`, the process's CPU time: on a shared machine, time spent waiting for a core
+/// does not count (cache interference from other processes still does).
+let useCPUTime = CommandLine.arguments.contains("--cpu-time")
+    && CommandLine.arguments.drop { $0 != "--cpu-time" }.dropFirst().first != "0"
+
 func now() -> Double {
     var spec = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &spec)
+    clock_gettime(useCPUTime ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &spec)
     return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }
 
@@ -54,6 +63,7 @@ let chunk = option("--chunk", 64 * 1024)
 let runs = option("--runs", 3)
 /// Only one kind of content (0: compiler output, 4: JSON lines, 7: base64, 8: CRLF text), for profiling.
 let only = option("--only", -1)
+let checksum = option("--checksum", 0) != 0
 
 struct Generator {
     var random = SplitMix(state: 42)
@@ -179,7 +189,9 @@ let copySeconds = best {
     }
 }
 let copyRate = Double(corpusBytes) / copySeconds / 1e6
-print("corpus: \(mebibytes) MiB, writes of \(chunk) bytes, best of \(runs) runs")
+print(
+    "corpus: \(mebibytes) MiB, writes of \(chunk) bytes, best of \(runs) runs"
+        + (useCPUTime ? ", CPU time" : ", wall-clock time"))
 print("memcpy (same chunks):                      \(fixed(copyRate, 0, width: 8)) MB/s   1.00")
 
 for count in (option("--secrets", -1) >= 0 ? [option("--secrets", -1)] : [0, 10, 100, 1000]) {
@@ -212,10 +224,30 @@ for count in (option("--secrets", -1) >= 0 ? [option("--secrets", -1)] : [0, 10,
         outputBytes += output.count
     }
     _ = markers
+    var digest = ""
+    if checksum {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ bytes: [UInt8]) { for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 } }
+        let stream = redactor.makeStream()
+        corpus.withUnsafeBytes { source in
+            var offset = 0
+            while offset < source.count {
+                let count = min(chunk, source.count - offset)
+                output.removeAll(keepingCapacity: true)
+                stream.write(UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]), into: &output)
+                mix(output)
+                offset += count
+            }
+        }
+        output.removeAll(keepingCapacity: true)
+        stream.flush(into: &output)
+        mix(output)
+        digest = ", checksum " + String(hash, radix: 16)
+    }
     let rate = Double(corpusBytes) / seconds / 1e6
     let label = "\(count) secrets, \(redactor.patternCount) patterns"
     print(
         label + String(repeating: " ", count: max(0, 42 - label.count))
             + "\(fixed(rate, 0, width: 8)) MB/s   \(fixed(rate / copyRate, 2))"
-            + "   (built in \(fixed(buildSeconds * 1000, 0)) ms, output \(outputBytes) bytes)")
+            + "   (built in \(fixed(buildSeconds * 1000, 0)) ms, output \(outputBytes) bytes\(digest))")
 }
