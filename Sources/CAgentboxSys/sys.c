@@ -45,9 +45,10 @@ int ab_listen_unix(const char *path, int backlog) {
     if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
 #endif
     if (fd < 0) return -1;
-    mode_t previous = umask(077);
+    // No umask dance: umask is process-wide, and changing it in a threaded broker would leak
+    // into files and children other threads create meanwhile. Our sockets live in 0700
+    // directories, so nobody else can reach the socket before the chmod.
     int bound = bind(fd, (struct sockaddr *)&address, sizeof(address));
-    umask(previous);
     if (bound != 0 || chmod(path, 0600) != 0 || listen(fd, backlog) != 0) {
         int saved = errno;
         close(fd);

@@ -508,7 +508,11 @@ static _Noreturn void run_init(const ab_sandbox_plan *plan) {
     // pid 1 of the new pid namespace. Nothing inside may read its memory or environment.
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // The new root's directories get their modes from the plan, not from whatever umask the
+    // caller happened to have (077 would leave /home untraversable for a --run-as account).
+    mode_t inherited_umask = umask(022);
     if (plan->namespaces & AB_NS_MOUNT) build_filesystem(plan);
+    umask(inherited_umask);
     if (plan->namespaces & AB_NS_UTS) CHECK(AB_STEP_HOSTNAME, -1, sethostname(plan->hostname, strlen(plan->hostname)));
     if (plan->namespaces & AB_NS_NET) CHECK(AB_STEP_LOOPBACK, -1, loopback_up());
     if ((plan->namespaces & AB_NS_NET) && plan->listen_port_count > 0 && plan->listen_channel >= 0)

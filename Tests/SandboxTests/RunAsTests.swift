@@ -36,6 +36,20 @@ import Glibc
         #expect(visible <= 4, "\(text)")
     }
 
+    /// A restrictive umask inherited from the caller must not leave the sandbox's own directories
+    /// (/home above the agent's home) untraversable for the account.
+    @Test func callersUmaskDoesNotLockTheAccountOutOfItsHome() throws {
+        let harness = try SandboxHarness()
+        let output = try ChildProcess.run(
+            executable: "/bin/sh",
+            arguments: ["-c", "umask 077; exec \"$0\" \"$@\"", SandboxHarness.agentbox, "sandbox", "--quiet",
+                        "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", harness.workdir.path,
+                        "--network", "none", "--run-as", harness.account.name, "--",
+                        "/bin/sh", "-c", "echo x > $HOME/written && echo home-writable"],
+            environment: ["PATH": SandboxHarness.path], timeout: .seconds(120))
+        #expect(output.standardOutputText.contains("home-writable"), "\(output.text)")
+    }
+
     @Test func unknownRunAsAccountIsRefusedBeforeAnythingStarts() throws {
         let directory = try TemporaryDirectory(prefix: "abr")
         let output = try ChildProcess.run(

@@ -9,8 +9,9 @@
 /// (SO_PEERCRED on Linux, getpeereid/LOCAL_PEERPID on Darwin). Returns 0 or -1 with errno set.
 int ab_peer_credentials(int fd, uid_t *uid, pid_t *pid);
 
-/// Creates a Unix stream socket bound to `path` and listening, with CLOEXEC, and the socket file
-/// made mode 0600 before anyone can connect (umask held at 077 around bind). Returns the fd or -1.
+/// Creates a Unix stream socket bound to `path` and listening, with CLOEXEC, the socket file
+/// made mode 0600 before it listens. `path` must be in a private (0700) directory: between bind
+/// and chmod the file has the umask's mode. Returns the fd or -1.
 int ab_listen_unix(const char *path, int backlog);
 
 /// A listening TCP socket on 127.0.0.1:`port` (0: any), CLOEXEC; the port bound in `bound_port`.
