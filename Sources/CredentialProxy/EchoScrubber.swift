@@ -45,8 +45,8 @@ public final class EchoScrubber {
         for pattern in found where !pattern.isEmpty && !unique.contains(pattern) {
             unique.append(pattern)
         }
+        // The pattern set holds the only copies left (its deinit zeroes them).
         patterns = unique.isEmpty ? nil : PatternSet(unique)
-        for index in found.indices { found[index].withUnsafeMutableBytes { zeroBytes($0) } }
     }
 
     deinit {

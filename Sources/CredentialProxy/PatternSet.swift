@@ -13,15 +13,18 @@
 /// up with any pattern, which for text that holds no echo is almost the whole window. Only where
 /// the table allows a match are the patterns compared. Every start position is thus either skipped
 /// because no pattern can begin there, or checked.
-struct PatternSet {
-    let patterns: [[UInt8]]
+///
+/// The patterns are forms of a secret: a class, shared by the scrubbers made from one, whose
+/// storage is zeroed when the last one goes.
+final class PatternSet: @unchecked Sendable {
+    private(set) var patterns: [[UInt8]]
     /// The shortest pattern's length: the window.
     let shortest: Int
     let longest: Int
     /// Indexed by two bytes (64 KiB, exact: no two pairs share an entry): how far the window may
     /// move when those are its last two bytes (0: a pattern's first `shortest` bytes may end
     /// here; compare).
-    private let shifts: [UInt8]
+    private var shifts: [UInt8]
 
     @inline(__always)
     private static func index(_ first: UInt8, _ second: UInt8) -> Int {
@@ -47,6 +50,11 @@ struct PatternSet {
             }
         }
         shifts = table
+    }
+
+    deinit {
+        for index in patterns.indices { patterns[index].withUnsafeMutableBytes { zeroBytes($0) } }
+        shifts.withUnsafeMutableBytes { zeroBytes($0) }
     }
 
     /// The earliest pattern that lies wholly in `buffer` and starts in `position..<limit` (the
