@@ -57,11 +57,13 @@ public final class EchoScrubber {
     public func feed(_ chunk: UnsafeRawBufferPointer) -> [UInt8] {
         guard let patterns else { return Array(chunk) }
         if pending.isEmpty { return scrub(chunk, patterns, final: false) }
-        // A held-back tail: scan it joined with the new bytes (it is shorter than one pattern).
-        var joined = pending
+        // A held-back tail (shorter than the longest pattern): scan it joined with the new bytes.
+        var joined: [UInt8] = []
+        joined.reserveCapacity(pending.count + chunk.count)
+        joined.append(contentsOf: pending)
+        joined.append(contentsOf: chunk)
         pending.withUnsafeMutableBytes { zeroBytes($0) }
         pending = []
-        joined.append(contentsOf: chunk)
         defer { joined.withUnsafeMutableBytes { zeroBytes($0) } }
         return joined.withUnsafeBytes { scrub($0, patterns, final: false) }
     }
@@ -71,12 +73,10 @@ public final class EchoScrubber {
     /// Everything still held back, scrubbed; call at the end of the stream.
     public func finish() -> [UInt8] {
         guard let patterns, !pending.isEmpty else { return [] }
-        let held = pending
-        pending.withUnsafeMutableBytes { zeroBytes($0) }
-        pending = []
-        var copy = held
-        defer { copy.withUnsafeMutableBytes { zeroBytes($0) } }
-        return copy.withUnsafeBytes { scrub($0, patterns, final: true) }
+        var held: [UInt8] = []
+        swap(&held, &pending)
+        defer { held.withUnsafeMutableBytes { zeroBytes($0) } }
+        return held.withUnsafeBytes { scrub($0, patterns, final: true) }
     }
 
     /// Scrubs a whole value at once (header values).
