@@ -12,6 +12,9 @@ final class ByteChannel: @unchecked Sendable {
     private var finished = false
     private var failed = false
     private var cancelled = false
+    /// Whether a side sleeps in `wait()`: the other wakes it only then (a wake-up is a system call).
+    private var producerWaiting = false
+    private var consumerWaiting = false
     let capacity: Int
 
     init(capacity: Int = 1 << 20) {
@@ -23,11 +26,15 @@ final class ByteChannel: @unchecked Sendable {
         guard !bytes.isEmpty else { return true }
         condition.lock()
         defer { condition.unlock() }
-        while buffered >= capacity && !cancelled { condition.wait() }
+        while buffered >= capacity && !cancelled {
+            producerWaiting = true
+            condition.wait()
+            producerWaiting = false
+        }
         if cancelled { return false }
         chunks.append(bytes)
         buffered += bytes.count
-        condition.broadcast()
+        if consumerWaiting { condition.broadcast() }
         return true
     }
 
@@ -59,7 +66,11 @@ final class ByteChannel: @unchecked Sendable {
     func read(into buffer: UnsafeMutableRawPointer, max: Int) -> ReadResult {
         condition.lock()
         defer { condition.unlock() }
-        while head == chunks.count && !finished && !cancelled { condition.wait() }
+        while head == chunks.count && !finished && !cancelled {
+            consumerWaiting = true
+            condition.wait()
+            consumerWaiting = false
+        }
         if head == chunks.count {
             return failed || cancelled ? .error : .end
         }
@@ -86,7 +97,7 @@ final class ByteChannel: @unchecked Sendable {
             head = 0
         }
         buffered -= copied
-        condition.broadcast()
+        if producerWaiting && buffered < capacity { condition.broadcast() }
         return .bytes(copied)
     }
 }

@@ -15,13 +15,15 @@ import CAgentboxSys
 ///
 /// Between chunks it holds back only a tail that could be the start of an echo (at most the
 /// longest pattern's length minus one byte), so a value split across two writes is still
-/// caught and everything else passes at once.
+/// caught and everything else passes at once. The output is the same however the stream is
+/// split. All forms are searched for in one pass (`PatternSet`); a chunk is copied once, into
+/// the output, and only the held-back tail is kept (and zeroed when dropped).
 public final class EchoScrubber {
     /// What an echo is replaced with.
     public static let replacement = Array("[REDACTED]".utf8)
 
-    private let patterns: [[UInt8]]
-    private let longest: Int
+    private let patterns: PatternSet?
+    /// The bytes held back: a tail that could be the start of an echo (shorter than the longest pattern).
     private var pending: [UInt8] = []
 
     /// Patterns shorter than this are only matched raw (encoded forms of very short values
@@ -43,29 +45,39 @@ public final class EchoScrubber {
         for pattern in found where !pattern.isEmpty && !unique.contains(pattern) {
             unique.append(pattern)
         }
-        patterns = unique
-        longest = unique.map(\.count).max() ?? 0
+        // The pattern set holds the only copies left (its deinit zeroes them).
+        patterns = unique.isEmpty ? nil : PatternSet(unique)
     }
 
     deinit {
-        for index in patterns.indices {
-            var pattern = patterns[index]
-            pattern.withUnsafeMutableBytes { zeroBytes($0) }
-        }
         pending.withUnsafeMutableBytes { zeroBytes($0) }
     }
 
     /// Scrubs a chunk; returns what can be sent now.
     public func feed(_ chunk: UnsafeRawBufferPointer) -> [UInt8] {
-        guard longest > 0 else { return Array(chunk) }
-        pending.append(contentsOf: chunk)
-        return drain(final: false)
+        guard let patterns else { return Array(chunk) }
+        if pending.isEmpty { return scrub(chunk, patterns, final: false) }
+        // A held-back tail (shorter than the longest pattern): scan it joined with the new bytes.
+        var joined: [UInt8] = []
+        joined.reserveCapacity(pending.count + chunk.count)
+        joined.append(contentsOf: pending)
+        joined.append(contentsOf: chunk)
+        pending.withUnsafeMutableBytes { zeroBytes($0) }
+        pending = []
+        defer { joined.withUnsafeMutableBytes { zeroBytes($0) } }
+        return joined.withUnsafeBytes { scrub($0, patterns, final: false) }
     }
 
     public func feed(_ chunk: [UInt8]) -> [UInt8] { chunk.withUnsafeBytes { feed($0) } }
 
     /// Everything still held back, scrubbed; call at the end of the stream.
-    public func finish() -> [UInt8] { drain(final: true) }
+    public func finish() -> [UInt8] {
+        guard let patterns, !pending.isEmpty else { return [] }
+        var held: [UInt8] = []
+        swap(&held, &pending)
+        defer { held.withUnsafeMutableBytes { zeroBytes($0) } }
+        return held.withUnsafeBytes { scrub($0, patterns, final: true) }
+    }
 
     /// Scrubs a whole value at once (header values).
     public func scrubAll(_ text: String) -> String {
@@ -77,62 +89,30 @@ public final class EchoScrubber {
 
     private init(copying other: EchoScrubber) {
         patterns = other.patterns
-        longest = other.longest
     }
 
-    private func drain(final: Bool) -> [UInt8] {
+    /// `buffer` with every echo replaced, up to where an echo could still be completed by bytes
+    /// not yet seen (unless `final`); that tail is kept in `pending`. The decision at each byte
+    /// depends only on bytes that are already there, so the output is the same however the stream
+    /// is split into chunks.
+    private func scrub(_ buffer: UnsafeRawBufferPointer, _ patterns: PatternSet, final: Bool) -> [UInt8] {
+        let count = buffer.count
         var out: [UInt8] = []
-        out.reserveCapacity(pending.count + 16)
+        out.reserveCapacity(count)
         var position = 0
-        pending.withUnsafeBytes { buffer in
-            while position < buffer.count, let (start, length) = earliestMatch(buffer, from: position) {
-                out.append(contentsOf: buffer[position..<start])
-                out.append(contentsOf: Self.replacement)
-                position = start + length
-            }
+        var limit = final ? count : patterns.firstPartialMatch(in: buffer, from: 0)
+        while let (start, length) = patterns.firstMatch(in: buffer, from: position, startsBefore: limit) {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position..<start]))
+            out.append(contentsOf: Self.replacement)
+            position = start + length
+            if position > limit { limit = final ? count : patterns.firstPartialMatch(in: buffer, from: position) }
         }
-        let keep = final ? 0 : partialMatchLength(from: position)
-        let cut = pending.count - keep
-        out.append(contentsOf: pending[position..<cut])
-        pending.withUnsafeMutableBytes { zeroBytes(UnsafeMutableRawBufferPointer(rebasing: $0[0..<cut])) }
-        pending.removeFirst(cut)
+        if position < limit {
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position..<limit]))
+            position = limit
+        }
+        if position < count { pending = Array(UnsafeRawBufferPointer(rebasing: buffer[position..<count])) }
         return out
-    }
-
-    /// The longest tail of `pending` (after `position`) that is the start of some pattern: only
-    /// those bytes are held back, so a stream with no partial echo passes with no delay at all.
-    private func partialMatchLength(from position: Int) -> Int {
-        let available = pending.count - position
-        var keep = 0
-        for pattern in patterns {
-            var length = min(pattern.count - 1, available)
-            while length > keep {
-                let start = pending.count - length
-                if pending[start] == pattern[0] && pending[start..<pending.count].elementsEqual(pattern[0..<length]) {
-                    keep = length
-                    break
-                }
-                length -= 1
-            }
-        }
-        return keep
-    }
-
-    private func earliestMatch(_ buffer: UnsafeRawBufferPointer, from position: Int) -> (Int, Int)? {
-        var best: (Int, Int)?
-        let base = buffer.baseAddress! + position
-        let count = buffer.count - position
-        for pattern in patterns where pattern.count <= count {
-            let found = pattern.withUnsafeBytes { needle in
-                ab_memmem(base, count, needle.baseAddress, needle.count)
-            }
-            guard let found else { continue }
-            let start = UnsafeRawPointer(found) - UnsafeRawPointer(buffer.baseAddress!)
-            if best == nil || start < best!.0 || (start == best!.0 && pattern.count > best!.1) {
-                best = (start, pattern.count)
-            }
-        }
-        return best
     }
 
     // MARK: - Encoded forms

@@ -192,6 +192,10 @@ private let proxyAccess: MHD_AccessHandlerCallback = {
     case .failure(let refusal):
         return refuse(refusal, exchange, connection)
     case .success(let head):
+        // A larger send buffer for the client connection: fewer, larger writes of the answer.
+        var sendBuffer: Int32 = 2 << 20
+        _ = setsockopt(
+            ab_mhd_connection_fd(connection), SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
         let response = MHD_create_response_from_callback(
             ab_mhd_size_unknown(), 64 * 1024, proxyContentReader, Unmanaged.passRetained(exchange).toOpaque(),
             proxyContentFree)

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A local stand-in for model APIs, for the credential proxy's tests.
 
-usage: fake-upstream.py PORTFILE LOGFILE EXPECTED_KEY [--tls CERT KEY]
+usage: fake-upstream.py PORTFILE LOGFILE EXPECTED_KEY|@KEYFILE [--tls CERT KEY]
 
 Every request is logged as one JSON line (method, path, headers, body length) to LOGFILE.
 Requests whose credential (Authorization: Bearer KEY or x-api-key: KEY) is not EXPECTED_KEY
-get 401. Routes: OpenAI chat completions and Responses (streaming SSE), Anthropic messages
+get 401 (@KEYFILE: the key is read from that file, so that it is in no process's argv).
+Routes: OpenAI chat completions and Responses (streaming SSE), Anthropic messages
 (streaming SSE), /echo (headers and body back), /timed (10 events 200 ms apart, with send
 times), /ndjson (chunked NDJSON, same timing), /big?bytes=N (N bytes streamed).
 """
@@ -13,6 +14,9 @@ import json, ssl, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port_file, log_file, expected = sys.argv[1], sys.argv[2], sys.argv[3]
+if expected.startswith("@"):
+    with open(expected[1:]) as key_file:
+        expected = key_file.read()
 tls = sys.argv[4:7] if len(sys.argv) >= 7 and sys.argv[4] == "--tls" else None
 
 

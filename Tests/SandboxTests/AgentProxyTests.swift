@@ -6,15 +6,6 @@ import TestSupport
 import Glibc
 #endif
 
-let installedCodexBinary: String? = {
-    let output = try? ChildProcess.run(
-        executable: "/usr/bin/env",
-        arguments: ["python3", "-c", "import codex_cli_bin; print(codex_cli_bin.bundled_codex_path())"],
-        environment: ProcessEnvironment.current)
-    let path = output?.standardOutputText.split(separator: "\n").first.map(String.init) ?? ""
-    return path.isEmpty ? nil : path
-}()
-
 /// The whole remote path with a real broker (`secret-broker serve`), `devssh --local` and
 /// `agentbox start --network proxy-only`: the agent reaches a local model API only through the
 /// relay in its network namespace and the laptop's proxy, and never holds the real key.
@@ -121,8 +112,7 @@ struct AgentProxyTests {
         defer { chain.stop() }
         // The real home (and the wheel under it) is not visible in the sandbox: codex goes into the working tree.
         let codex = chain.workdir + "/codex"
-        let copy = try ChildProcess.run(executable: "/bin/cp", arguments: [codexBinary(), codex], environment: [:])
-        #expect(copy.status.isSuccess)
+        try CodexBinary.copy(to: codex)
         let output = try chain.agent(
             ["/bin/sh", "-c", "\(codex) exec --skip-git-repo-check -m gpt-test 'say hello' ; echo codex-exit=$?; cat \"$HOME/.codex/config.toml\""],
             timeout: .seconds(180))
@@ -134,12 +124,5 @@ struct AgentProxyTests {
         #expect(chain.upstream.requestLog.contains("\"path\": \"/v1/responses\""))
         #expect(chain.upstream.requestLog.contains("Bearer \(chain.realKey)"))
         #expect(!chain.upstream.requestLog.contains("abx-"))
-    }
-
-    private func codexBinary() throws -> String {
-        guard let path = installedCodexBinary else {
-            throw FixtureError("codex is not installed: run scripts/ensure-python-packages (pip: openai-codex-cli-bin)")
-        }
-        return path
     }
 }

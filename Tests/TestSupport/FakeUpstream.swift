@@ -11,7 +11,8 @@ import Darwin
 /// A local model-API stand-in (`Tests/Fixtures/fake-upstream.py`) on 127.0.0.1: OpenAI chat
 /// completions and Responses, Anthropic messages (all streaming SSE), `/echo`, `/timed`,
 /// `/ndjson`, `/big`, `/small`. It answers 401 unless the request carries `expectedKey`, and logs
-/// every request it received (headers included) so that tests can check what reached it.
+/// every request it received (headers included) so that tests can check what reached it. The key
+/// reaches the server in a 0600 file, never in its argv: the leak checks scan every process's argv.
 public final class FakeUpstream: @unchecked Sendable {
     public let port: Int
     public let logPath: String
@@ -32,7 +33,8 @@ public final class FakeUpstream: @unchecked Sendable {
         self.expectedKey = expectedKey
         logPath = directory.file("requests.log")
         let portFile = directory.file("port")
-        var arguments = [Self.fixturesDirectory + "/fake-upstream.py", portFile, logPath, expectedKey]
+        let keyFile = try directory.write("expected-key", Array(expectedKey.utf8))
+        var arguments = [Self.fixturesDirectory + "/fake-upstream.py", portFile, logPath, "@" + keyFile]
         if let tls { arguments += ["--tls", tls.certificate, tls.key] }
         child = try ChildProcess.launch(
             executable: "/usr/bin/env", arguments: ["python3"] + arguments,
