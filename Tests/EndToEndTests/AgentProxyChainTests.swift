@@ -150,10 +150,12 @@ final class AgentChain: @unchecked Sendable {
     }()
 
     /// The remote shell command: from the working tree, with `codex` on `PATH`,
-    /// `agentbox start github-agent --network proxy-only -- COMMAND` (words already quoted).
+    /// `agentbox start github-agent --network proxy-only -- COMMAND` (words already quoted), its
+    /// output unmasked (`--no-masking`): the tests look at the placeholder the agent holds, which
+    /// the terminal redactor would otherwise hide. The transcript stays redacted.
     func agentboxStart(_ command: [String]) -> String {
         "cd \(workdir) && PATH=\(codexDirectory):$PATH \(agentbox) start github-agent --seccomp-profile \(seccompProfile)"
-            + " --grace 0.2 --network proxy-only -- " + command.joined(separator: " ")
+            + " --grace 0.2 --network proxy-only --no-masking -- " + command.joined(separator: " ")
     }
 
     /// The key as it could show up: raw and in its base64 forms (any alignment, both alphabets).
