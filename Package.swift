@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(name: "agentbox-redact", dependencies: ["Redaction"]),
 
         // Benchmarks (`make bench`).
-        .executableTarget(name: "redactor-bench", dependencies: ["Redaction"], path: "bench/redactor"),
+        .executableTarget(name: "redactor-bench", dependencies: ["Redaction", "TestSupport"], path: "bench/redactor"),
 
         // Test support and tests.
         .target(name: "TestSupport", dependencies: ["AgentboxCore", "CAgentboxSys"], path: "Tests/TestSupport"),
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "SecretsRunTests", dependencies: ["SecretsRun", "TestSupport"]),
         .testTarget(name: "DevSSHTests", dependencies: ["DevSSH", "TestSupport"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Agentbox", "Redaction", "TestSupport", "CAgentboxSys"], exclude: ["Probes"]),
-        .testTarget(name: "RedactionTests", dependencies: ["Redaction"]),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction", "TestSupport"]),
         .testTarget(
             name: "ProxyEndToEndTests",
             dependencies: ["Broker", "SecretsRun", "CredentialProxy", "BrokerProtocol", "TestSupport"]),

@@ -1,3 +1,4 @@
+import TestSupport
 import Redaction
 
 /// Helpers shared by the redaction tests.
@@ -57,14 +58,3 @@ enum Fixture {
 }
 
 /// SplitMix64: small, fast, and the same sequence for the same seed everywhere.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

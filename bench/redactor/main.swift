@@ -8,6 +8,7 @@
 // redactor leaves its output as it was.
 
 import Redaction
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -17,16 +18,6 @@ import Redaction
     #error("unsupported platform")
 #endif
 
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// `value` with `decimals` digits after the point, right-aligned in `width`.
 func fixed(_ value: Double, _ decimals: Int, width: Int = 0) -> String {
@@ -66,7 +57,7 @@ let only = option("--only", -1)
 let checksum = option("--checksum", 0) != 0
 
 struct Generator {
-    var random = SplitMix(state: 42)
+    var random = SeededGenerator(seed: 42)
 
     // MARK: Secrets
 
