@@ -41,7 +41,7 @@ final class SessionControlServer: @unchecked Sendable {
 
     func start() {
         started = true
-        DispatchQueue.global().async { [self] in
+        startDetachedThread { [self] in
             while true {
                 let client = accept(listener, nil, nil)
                 if client < 0 {

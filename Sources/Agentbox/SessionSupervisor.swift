@@ -68,9 +68,7 @@ final class SessionSupervisor: @unchecked Sendable {
 
     /// Long-polls the broker's watch call until the lease stops being active.
     func watchLease(client: LeaseClient, leaseId: String, onDisconnect: String, expiresAt: Int64) {
-        let box = UncheckedSendable(client)
-        Thread.detach { [weak self] in
-            let client = box.value
+        startDetachedThread { [weak self] in
             var failures = 0
             while let self, !self.process.hasExited, self.reason.withLock({ $0 == nil }) {
                 do {
@@ -110,16 +108,4 @@ final class SessionSupervisor: @unchecked Sendable {
             end(.disconnected)
         }
     }
-}
-
-enum Thread {
-    static func detach(_ body: @escaping @Sendable () -> Void) {
-        DispatchQueue.global().async(execute: body)
-    }
-}
-
-/// LeaseClient holds a progress closure that is not Sendable; the watch thread is its only user.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

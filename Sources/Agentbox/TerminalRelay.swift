@@ -87,7 +87,7 @@ final class TerminalRelay: @unchecked Sendable {
 
     /// Runs the relay on its own thread until every output has ended (or `finish` gives up).
     func start() {
-        DispatchQueue.global().async { [self] in
+        startDetachedThread { [self] in
             run()
             done.signal()
         }

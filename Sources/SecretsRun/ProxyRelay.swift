@@ -26,7 +26,7 @@ public final class ProxyRelay: @unchecked Sendable {
         self.listenFD = fd
         self.port = port
         self.socketPath = socketPath
-        DispatchQueue.global().async { [fd, socketPath] in _ = ab_relay_serve(fd, socketPath) }
+        startDetachedThread { [fd, socketPath] in _ = ab_relay_serve(fd, socketPath) }
     }
 
     /// Listens on 127.0.0.1 (any free port) in this process's network namespace.
