@@ -25,7 +25,8 @@ test: packages
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 
-# A broker with a file:// vault and the example policy, and `secrets run` against it.
+# A broker with a file:// vault and the demo policy: `secrets run` grants and denials, then an
+# agent session (inject, proxy, never) through agentbox, ended by its lease.
 demo: release
 	@scripts/demo
 
