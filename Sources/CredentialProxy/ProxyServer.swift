@@ -3,6 +3,7 @@ import CAgentboxSys
 import CMicroHTTPD
 import Foundation
 import Policy
+import UnixHTTP
 
 #if canImport(Glibc)
     import Glibc
@@ -11,18 +12,6 @@ import Policy
 #else
     #error("unsupported platform")
 #endif
-
-public enum ProxyServerError: Error, CustomStringConvertible {
-    case listen(path: String, SystemError)
-    case start(path: String)
-
-    public var description: String {
-        switch self {
-        case .listen(let path, let error): return "cannot listen on \(path): \(error)"
-        case .start(let path): return "cannot start the proxy on \(path)"
-        }
-    }
-}
 
 /// The credential proxy on its own Unix socket (0600, removed when stopped). Each request is
 /// checked (target, control characters, lease and placeholder, allowlist, body size), sent to
@@ -35,7 +24,7 @@ public final class ProxyServer: @unchecked Sendable {
     private var daemon: OpaquePointer?
 
     public init(socketPath: String, router: any ProxyRouter, options: UpstreamOptions = UpstreamOptions())
-        throws(ProxyServerError)
+        throws(HTTPServerError)
     {
         self.socketPath = socketPath
         self.router = router

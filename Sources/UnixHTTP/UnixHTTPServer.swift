@@ -17,7 +17,7 @@ public enum HTTPServerError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .listen(let path, let error): return "cannot listen on \(path): \(error)"
-        case .start(let path): return "cannot start the HTTP server on \(path)"
+        case .start(let path): return "cannot start serving HTTP on \(path)"
         }
     }
 }
