@@ -22,8 +22,9 @@
 ///
 /// Every other byte (UTF-8, invalid bytes, other control characters) is copied unchanged. The
 /// normalizer records where the view and the raw stream drift apart (`breakpoints`) and which raw
-/// bytes were escape sequences (`escapeSpans`), so a match in the view maps back to raw bytes and
-/// the escapes inside a redacted range can be kept.
+/// bytes were escape sequences (`forEachEscapeSpan`), so a match in the view maps back to raw bytes
+/// and the escapes inside a redacted range can be kept. In the fast mode only escapes make the two
+/// drift apart, so the escape spans are the gaps the breakpoints describe and are not recorded twice.
 ///
 /// Collapsing hot path: eight bytes at a time, a word with no control byte and no second
 /// consecutive space is copied as is (SWAR tests, no per-byte branches); only words that contain one
@@ -54,7 +55,8 @@ struct Normalizer {
     /// Pairs (view offset, delta): from that view offset on (until the next pair), the raw offset is
     /// the view offset plus the delta.
     let breakpoints = IntList([0, 0])
-    /// Raw ranges of escape bytes as flattened `[start, end)` pairs.
+    /// Raw ranges of escape bytes as flattened `[start, end)` pairs; collapsing mode only (in the
+    /// fast mode they follow from `breakpoints`).
     let escapeSpans = IntList()
 
     /// The raw offset of the byte that produced view byte `view`.
@@ -78,9 +80,46 @@ struct Normalizer {
         if spans > 0 { escapeSpans.removeFirst(spans) }
     }
 
+    /// Calls `body` with each raw range of escape bytes that overlaps `start..<end` (clipped to it),
+    /// in order. Only ranges after the last `trim`'s raw offset are known.
+    func forEachEscapeSpan(from start: Int, to end: Int, _ body: (Int, Int) -> Void) {
+        guard start < end else { return }
+        if collapsesWhitespace {
+            var index = 0
+            while index < escapeSpans.count && escapeSpans[index] < end {
+                let spanStart = max(escapeSpans[index], start)
+                let spanEnd = min(escapeSpans[index + 1], end)
+                if spanStart < spanEnd { body(spanStart, spanEnd) }
+                index += 2
+            }
+            return
+        }
+        // Between breakpoints (v0, d0) and (v1, d1) the view lost the raw bytes v1 + d0 ..< v1 + d1;
+        // escapes dropped since the last kept byte end at `rawPosition`.
+        var index = 2
+        while index <= breakpoints.count {
+            let previousDelta = breakpoints[index - 1]
+            let spanStart: Int
+            let spanEnd: Int
+            if index < breakpoints.count {
+                spanStart = breakpoints[index] + previousDelta
+                spanEnd = breakpoints[index] + breakpoints[index + 1]
+            } else {
+                guard droppedSinceLastKept else { break }
+                spanStart = viewPosition + previousDelta
+                spanEnd = rawPosition
+            }
+            if spanStart >= end { break }
+            let clippedStart = max(spanStart, start)
+            let clippedEnd = min(spanEnd, end)
+            if clippedStart < clippedEnd { body(clippedStart, clippedEnd) }
+            index += 2
+        }
+    }
+
     /// Normalizes `count` raw bytes at `input`, appending the view bytes to `view`.
     mutating func run(_ input: UnsafePointer<UInt8>, count: Int, into view: ByteBuffer) {
-        let out = view.reserveTail(count + 8)
+        let out = view.reserveTail(count + 16)
         var written = 0
         var index = 0
         var previousWasSpace = self.previousWasSpace
@@ -98,18 +137,19 @@ struct Normalizer {
             written += 1
         }
 
+        let collapses = collapsesWhitespace
         @inline(__always)
         func dropEscape() {
+            droppedSinceLastKept = true
+            guard collapses else { return }
             let raw = rawStart + index
             if let last = escapeSpans.last, last == raw {
                 escapeSpans[escapeSpans.count - 1] = raw + 1
             } else {
                 escapeSpans.append(raw, raw + 1)
             }
-            droppedSinceLastKept = true
         }
 
-        let collapses = collapsesWhitespace
         @inline(__always)
         func visible(_ byte: UInt8) {
             if !collapses {
@@ -130,8 +170,8 @@ struct Normalizer {
         let raw = UnsafeRawPointer(input)
         while index < count {
             if state == .ground && !collapses {
-                // Fast path: the span up to the next ESC is copied as it is, eight bytes at a time
-                // (`out` has eight bytes of slack).
+                // Fast path: the span up to the next ESC is copied as it is, sixteen bytes at a time
+                // (`out` has sixteen bytes of slack).
                 if droppedSinceLastKept && input[index] != 0x1B {
                     breakpoints.append(viewStart + written, rawStart + index - (viewStart + written))
                     droppedSinceLastKept = false
@@ -141,19 +181,11 @@ struct Normalizer {
                 written += copied
                 guard index < count else { break }
                 // A whole CSI sequence (a colour change) in one step; anything else byte by byte.
-                var end = index + 2
-                if end < count && input[index + 1] == UInt8(ascii: "[") {
-                    let limit = min(count, end + Self.maximumCSILength)
-                    while end < limit && input[end] &- 0x20 < 0x20 { end += 1 }
-                    if end < count && input[end] &- 0x40 < 0x3F {
-                        let spanStart = rawStart + index
-                        if let last = escapeSpans.last, last == spanStart {
-                            escapeSpans[escapeSpans.count - 1] = rawStart + end + 1
-                        } else {
-                            escapeSpans.append(spanStart, rawStart + end + 1)
-                        }
+                if index + 1 < count && input[index + 1] == UInt8(ascii: "[") {
+                    let end = Self.endOfCSI(input, at: index, count: count)
+                    if end > 0 {
                         droppedSinceLastKept = true
-                        index = end + 1
+                        index = end
                         continue
                     }
                 }
@@ -289,28 +321,66 @@ struct Normalizer {
 }
 
 extension Normalizer {
+    /// For an `ESC [` at `index`: the offset after the CSI sequence's final byte when the whole
+    /// sequence (parameter and intermediate bytes 0x20...0x3F, then a final byte 0x40...0x7E) is in
+    /// the input, else 0. Sequences of up to eight parameter bytes (every colour change) are read
+    /// with one load and no per-byte branch: their lengths vary too much for a loop to predict.
+    @inline(__always)
+    static func endOfCSI(_ input: UnsafePointer<UInt8>, at index: Int, count: Int) -> Int {
+        var end = index + 2
+        if end + 8 <= count {
+            let word = UnsafeRawPointer(input).loadUnaligned(fromByteOffset: end, as: UInt64.self)
+            // Zero in the bytes that are parameters or intermediates (top three bits 001).
+            let other = (word & 0xE0E0_E0E0_E0E0_E0E0) ^ 0x2020_2020_2020_2020
+            let nonzero = (((other & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | other) & 0x8080_8080_8080_8080
+            if nonzero != 0 {
+                end += nonzero.trailingZeroBitCount &>> 3
+                return input[end] &- 0x40 < 0x3F ? end + 1 : 0
+            }
+        }
+        let limit = min(count, end + maximumCSILength)
+        while end < limit && input[end] &- 0x20 < 0x20 { end += 1 }
+        return end < count && input[end] &- 0x40 < 0x3F ? end + 1 : 0
+    }
+
     /// Copies bytes from `input` to `out` up to the first ESC or `count`; `out` must have room for
-    /// `count + 8` bytes. Returns how many. The first 32 bytes are copied eight at a time while
-    /// testing them for ESC (SWAR: the spans of coloured output are short); a longer span goes to
-    /// `memchr` and `memcpy`.
+    /// `count + 16` bytes. Returns how many. The first 128 bytes are copied sixteen at a time while
+    /// testing them for ESC (SWAR, one branch per sixteen bytes: the spans of coloured output are
+    /// short, and a libc call costs more than such a span); a longer span goes to `memchr` and
+    /// `memcpy`.
     @inline(__always)
     static func copyUntilEscape(_ input: UnsafePointer<UInt8>, _ count: Int, to out: UnsafeMutablePointer<UInt8>) -> Int
     {
         let source = UnsafeRawPointer(input)
         let target = UnsafeMutableRawPointer(out)
+        @inline(__always) func escapes(_ word: UInt64) -> UInt64 {
+            let flipped = word ^ 0x1B1B_1B1B_1B1B_1B1B
+            return (flipped &- 0x0101_0101_0101_0101) & ~flipped & 0x8080_8080_8080_8080
+        }
         var index = 0
-        while index &+ 8 <= count {
-            if index == 32 {
+        while index &+ 16 <= count {
+            if index == 128 {
                 let next = memchr(input + index, 0x1B, count - index)
                 let stop = next.map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - input } ?? count
                 memcpy(out + index, input + index, stop - index)
                 return stop
             }
+            let low = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let high = source.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self)
+            target.storeBytes(of: low, toByteOffset: index, as: UInt64.self)
+            target.storeBytes(of: high, toByteOffset: index &+ 8, as: UInt64.self)
+            let lowEscapes = escapes(low)
+            let highEscapes = escapes(high)
+            if lowEscapes | highEscapes != 0 {
+                return index &+ (lowEscapes != 0 ? lowEscapes.trailingZeroBitCount : 64 &+ highEscapes.trailingZeroBitCount) &>> 3
+            }
+            index &+= 16
+        }
+        while index &+ 8 <= count {
             let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
             target.storeBytes(of: word, toByteOffset: index, as: UInt64.self)
-            let flipped = word ^ 0x1B1B_1B1B_1B1B_1B1B
-            let escapes = (flipped &- 0x0101_0101_0101_0101) & ~flipped & 0x8080_8080_8080_8080
-            if escapes != 0 { return index &+ escapes.trailingZeroBitCount &>> 3 }
+            let found = escapes(word)
+            if found != 0 { return index &+ found.trailingZeroBitCount &>> 3 }
             index &+= 8
         }
         while index < count && input[index] != 0x1B {

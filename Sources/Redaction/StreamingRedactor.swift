@@ -157,20 +157,21 @@ public final class StreamingRedactor {
                 return ~bits[probe.word] & probe.mask
             }
             // Four grams at a time, one branch: their filter loads overlap.
-            while position + 3 * stride + 4 <= end {
+            let lastOfFour = 3 &* stride &+ 4
+            while position &+ lastOfFour <= end {
                 let a = missing(position)
-                let b = missing(position + stride)
-                let c = missing(position + 2 * stride)
-                let d = missing(position + 3 * stride)
+                let b = missing(position &+ stride)
+                let c = missing(position &+ 2 &* stride)
+                let d = missing(position &+ 3 &* stride)
                 if a == 0 || b == 0 || c == 0 || d == 0 {
                     for offset in 0..<4 where missing(position + offset * stride) == 0 {
                         let at = position + offset * stride
                         patternHit(bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self), at: at, atEnd: atEnd)
                     }
                 }
-                position += 4 * stride
+                position &+= 4 &* stride
             }
-            while position + 4 <= end {
+            while position &+ 4 <= end {
                 if missing(position) == 0 {
                     patternHit(
                         bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self), at: position, atEnd: atEnd)
@@ -188,19 +189,32 @@ public final class StreamingRedactor {
                 pairs[Int(bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self))]
             }
             var position = tokenScan
-            // One load for four pairs (the loads, not the arithmetic, are the limit here).
-            while position + 8 <= end {
-                let word = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
-                let any =
-                    pairs[Int(truncatingIfNeeded: word & 0xFFFF)] | pairs[Int(truncatingIfNeeded: word &>> 16 & 0xFFFF)]
+            @inline(__always) func anyOfFour(_ word: UInt64) -> UInt8 {
+                pairs[Int(truncatingIfNeeded: word & 0xFFFF)] | pairs[Int(truncatingIfNeeded: word &>> 16 & 0xFFFF)]
                     | pairs[Int(truncatingIfNeeded: word &>> 32 & 0xFFFF)] | pairs[Int(truncatingIfNeeded: word &>> 48)]
+            }
+            // One load for four pairs (the loads, not the arithmetic, are the limit here), and one
+            // branch for eight.
+            while position &+ 16 <= end {
+                let any =
+                    anyOfFour(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
+                    | anyOfFour(bytes.loadUnaligned(fromByteOffset: position &+ 8, as: UInt64.self))
                 if any != 0 {
+                    for offset in Swift.stride(from: 0, to: 16, by: 2) {
+                        let formats = pair(position + offset)
+                        if formats != 0 { tokenHit(formats, at: position + offset, atEnd: atEnd) }
+                    }
+                }
+                position &+= 16
+            }
+            while position &+ 8 <= end {
+                if anyOfFour(bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)) != 0 {
                     for offset in Swift.stride(from: 0, to: 8, by: 2) {
                         let formats = pair(position + offset)
                         if formats != 0 { tokenHit(formats, at: position + offset, atEnd: atEnd) }
                     }
                 }
-                position += 8
+                position &+= 8
             }
             while position + 2 <= end {
                 let formats = pair(position)
@@ -455,14 +469,8 @@ public final class StreamingRedactor {
     }
 
     private func copyEscapes(from start: Int, to end: Int, into sink: inout [UInt8]) {
-        let spans = normalizer.escapeSpans
-        var index = 0
-        while index < spans.count {
-            let spanStart = max(spans[index], start)
-            let spanEnd = min(spans[index + 1], end)
-            if spanStart < spanEnd { copyRaw(from: spanStart, to: spanEnd, into: &sink) }
-            if spans[index] >= end { break }
-            index += 2
+        normalizer.forEachEscapeSpan(from: start, to: end) { spanStart, spanEnd in
+            copyRaw(from: spanStart, to: spanEnd, into: &sink)
         }
     }
 

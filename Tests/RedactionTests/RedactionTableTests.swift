@@ -104,6 +104,20 @@ struct RedactionTableTests {
             input: "\u{1B}[32mtok\u{1B}[1;31men-abc\u{1B}[0mdef!",
             expected: "\u{1B}[32m[REDACTED:T]\u{1B}[1;31m\u{1B}[0m!"),
         Case(
+            "truecolour escapes (long CSI) inside and around the secret", secrets: [("T", "token-abcdef")],
+            input: "\u{1B}[38;2;255;100;0mtok\u{1B}[48;5;12men-a\u{1B}[01;02;03mbc\u{1B}[0mdef\u{1B}[38;2;1;2;3m!",
+            expected: "\u{1B}[38;2;255;100;0m[REDACTED:T]\u{1B}[48;5;12m\u{1B}[01;02;03m\u{1B}[0m\u{1B}[38;2;1;2;3m!"),
+        Case(
+            "a CSI that never ends is text, and the secret after it is found",
+            secrets: [("T", "token-abcdef")],
+            input: "\u{1B}[" + String(repeating: "1;", count: 40) + "\u{07}token-abcdef.",
+            expected: "\u{1B}[" + String(repeating: "1;", count: 40) + "\u{07}[REDACTED:T]."),
+        Case(
+            "escape right before and right after the secret stay outside the marker",
+            secrets: [("T", "token-abcdef")],
+            input: "a\u{1B}[1m\u{1B}[4mtoken-abcdef\u{1B}[0m\u{1B}[2mb",
+            expected: "a\u{1B}[1m\u{1B}[4m[REDACTED:T]\u{1B}[0m\u{1B}[2mb"),
+        Case(
             "two secrets, one a prefix of the other",
             secrets: [("SHORT", "abcdef123"), ("LONG", "abcdef123456789")],
             input: "x abcdef123456789 y abcdef123 z abcdef1234",
