@@ -73,7 +73,7 @@ public final class Redactor: @unchecked Sendable {
     /// of anchorable bytes among the patterns, less 3.
     let stride: Int
     static let maximumStride = 16
-    /// `prefixKey` of every pattern's prefixes up to the last byte before the end of its last
+    /// `PrefixKey` of every pattern's prefixes up to the last byte before the end of its last
     /// anchor gram, for the streaming hold-back test.
     /// An open-addressing table of those keys (0: empty; keys are never 0).
     let prefixSlots: [UInt64]
@@ -84,6 +84,8 @@ public final class Redactor: @unchecked Sendable {
     let tokenPairs: UnsafeMutablePointer<UInt8>
     /// How many bytes at the end of the view may start a token whose anchor has not been seen.
     let tailWindow: Int
+    /// For each byte, a bit for each token format whose first byte it can be.
+    let tokenStartFormats: [UInt8]
     /// Every token format's prefix classes back to back (`tokenPrefixStart[i]..<tokenPrefixStart[i + 1]`)
     /// and anchor offsets: plain values, read on every pair hit without copying a `TokenFormat`.
     let tokenPrefixClasses: [ByteClass]
@@ -189,7 +191,7 @@ public final class Redactor: @unchecked Sendable {
             }
             // Until the last anchor gram is complete, a match may start unseen in the last bytes.
             let prefixEnd = min(pattern.count, anchor + stride + 2)
-            for length in 1...prefixEnd { prefixes.insert(Self.prefixKey(pattern[0..<length])) }
+            for length in 1...prefixEnd { prefixes.insert(PrefixKey(pattern[0..<length]).value) }
             longestPrefix = max(longestPrefix, prefixEnd)
         }
         var prefixSlotCount = 16
@@ -208,7 +210,9 @@ public final class Redactor: @unchecked Sendable {
         let tokenPairs = UnsafeMutablePointer<UInt8>.allocate(capacity: 1 << 16)
         tokenPairs.initialize(repeating: 0, count: 1 << 16)
         var tailWindow = 0
+        var tokenStartFormats = [UInt8](repeating: 0, count: 256)
         for (index, token) in tokens.enumerated() {
+            for first in token.prefix[0].members { tokenStartFormats[Int(first)] |= 1 << UInt8(index) }
             for offset in token.anchor...(token.anchor + 1) {
                 for first in token.prefix[offset].members {
                     for second in token.prefix[offset + 1].members {
@@ -220,6 +224,7 @@ public final class Redactor: @unchecked Sendable {
         }
         self.tokenPairs = tokenPairs
         self.tailWindow = tailWindow
+        self.tokenStartFormats = tokenStartFormats
         tokenPrefixClasses = tokens.flatMap(\.prefix)
         tokenPrefixStart = tokens.reduce(into: [0]) { $0.append($0.last! + $1.prefix.count) }
         tokenAnchor = tokens.map(\.anchor)
@@ -313,7 +318,7 @@ public final class Redactor: @unchecked Sendable {
         return best
     }
 
-    /// Whether `key` (a `prefixKey`) is the key of a pattern prefix.
+    /// Whether `key` (a `PrefixKey` value) is the key of a pattern prefix.
     @inline(__always)
     func isPrefix(_ key: UInt64) -> Bool {
         let mask = prefixSlots.count - 1
@@ -323,14 +328,6 @@ public final class Redactor: @unchecked Sendable {
             slot = (slot + 1) & mask
         }
         return false
-    }
-
-    /// A hash of `bytes` and their count (FNV-1a, never 0), for the set of pattern prefixes. A collision only
-    /// holds back a few bytes for longer than needed.
-    static func prefixKey<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325 ^ UInt64(bytes.count)
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-        return hash | 1
     }
 
     static func pack<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {

@@ -354,40 +354,45 @@ public final class StreamingRedactor {
         let end = viewEnd
         let lowest = max(releasedView, viewBase)
         guard lowest < end else { return end }
-        let bytes = view.base - viewBase
+        let hold = patternTailHold(end: end, lowest: lowest)
+        return tokenTailHold(end: end, lowest: lowest, before: hold)
+    }
 
-        // Patterns: the end of the view with whitespace runs collapsed, as far back as the longest
-        // prefix up to an anchor; the earliest start from which it is such a prefix.
+    /// Patterns: walking back from the end of the view, whitespace runs counted as one space, as far
+    /// as the longest prefix up to an anchor; the earliest start from which the rest is such a
+    /// prefix, or `end`.
+    private func patternTailHold(end: Int, lowest: Int) -> Int {
+        let bytes = view.base - viewBase
         var hold = end
-        let limit = redactor.longestPrefix
-        if limit > 0 {
-            hold = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: limit) { collapsed in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: limit) { starts in
-                    // Filled from the back: the collapsed tail is `collapsed[first..<limit]`.
-                    var first = limit
-                    var position = end
-                    while position > lowest && first > 0 {
-                        position -= 1
-                        first -= 1
-                        if isWhitespace(bytes[position]) {
-                            while position > lowest && isWhitespace(bytes[position - 1]) { position -= 1 }
-                            collapsed[first] = 0x20
-                        } else {
-                            collapsed[first] = bytes[position]
-                        }
-                        starts[first] = position
-                    }
-                    for index in first..<limit where collapsed[index] != 0x20 {
-                        if redactor.isPrefix(Redactor.prefixKey(collapsed[index..<limit])) { return starts[index] }
-                    }
-                    return end
-                }
+        var key = PrefixKey()
+        var position = end
+        var taken = 0
+        while position > lowest && taken < redactor.longestPrefix {
+            position -= 1
+            taken += 1
+            if isWhitespace(bytes[position]) {
+                while position > lowest && isWhitespace(bytes[position - 1]) { position -= 1 }
+                key.prepend(0x20)
+            } else {
+                key.prepend(bytes[position])
+                if redactor.isPrefix(key.value) { hold = position }
             }
         }
+        return hold
+    }
 
+    /// Tokens: the earliest of the last `tailWindow` offsets before `hold` from which the bytes to the
+    /// end fit the beginning of some token format, or `hold`.
+    private func tokenTailHold(end: Int, lowest: Int, before hold: Int) -> Int {
+        let bytes = view.base - viewBase
         var start = max(lowest, end - redactor.tailWindow)
         while start < hold {
-            for index in redactor.tokens.indices where couldStart(index, at: start) { return start }
+            var formats = redactor.tokenStartFormats[Int(bytes[start])]
+            while formats != 0 {
+                let index = formats.trailingZeroBitCount
+                formats &= formats - 1
+                if couldStart(index, at: start) { return start }
+            }
             start += 1
         }
         return hold
