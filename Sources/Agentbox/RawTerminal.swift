@@ -34,7 +34,36 @@ final class RawTerminal {
         cfmakeraw(&raw)
         RawTerminal.restoreState.withLock { $0 = (descriptor, saved) }
         RawTerminal.registerExitHook()
+        RawTerminal.restoreWhenStopped(descriptor, saved)
         try valueOrErrno("tcsetattr raw") { tcsetattr(descriptor, TCSADRAIN, &raw) }
+    }
+
+    /// SIGTSTP (`kill -TSTP`; the keyboard's ^Z goes to the agent in raw mode): the saved settings
+    /// go back before agentbox stops, as a stopped job must not leave its shell a raw terminal.
+    /// `reenter` switches back after SIGCONT.
+    private static func restoreWhenStopped(_ descriptor: Int32, _ settings: termios) {
+        settingsWhileStopped = settings
+        descriptorWhileStopped = descriptor
+        signal(SIGTSTP) { _ in
+            let savedErrno = errno
+            if descriptorWhileStopped >= 0 {
+                var settings = settingsWhileStopped
+                _ = tcsetattr(descriptorWhileStopped, TCSANOW, &settings)
+            }
+            _ = kill(getpid(), SIGSTOP)
+            errno = savedErrno
+        }
+    }
+
+    /// Switches to raw mode again after agentbox was stopped and continued (SIGCONT), as the shell
+    /// that ran the job puts its own settings back when the job stops. Nothing when the session's
+    /// terminal was already restored, or when agentbox is continued in the background (`bg`): the
+    /// terminal then belongs to another process group.
+    func reenter() {
+        guard RawTerminal.restoreState.withLock({ $0 != nil }), tcgetpgrp(descriptor) == getpgrp() else { return }
+        var raw = saved
+        cfmakeraw(&raw)
+        while tcsetattr(descriptor, TCSADRAIN, &raw) != 0 && errno == EINTR {}
     }
 
     /// Puts the saved settings back; safe to call more than once.
@@ -52,6 +81,8 @@ final class RawTerminal {
                 return state
             })
         else { return }
+        signal(SIGTSTP, SIG_DFL)
+        descriptorWhileStopped = -1
         var copy = settings
         while tcsetattr(fd, TCSADRAIN, &copy) != 0 && errno == EINTR {}
     }
@@ -64,3 +95,8 @@ final class RawTerminal {
         if first { atexit { RawTerminal.restoreSaved() } }
     }
 }
+
+/// What the SIGTSTP handler puts back: plain copies, as a signal handler cannot take a lock
+/// (`tcsetattr` and `kill` are async-signal-safe).
+nonisolated(unsafe) private var settingsWhileStopped = termios()
+nonisolated(unsafe) private var descriptorWhileStopped: Int32 = -1

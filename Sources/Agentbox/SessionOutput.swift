@@ -163,7 +163,7 @@ final class SessionOutput {
         self.relay = relay
         if let terminal {
             try terminal.enter()
-            relay.followWindowSize()
+            relay.followWindowSize(onContinue: terminal.reenter)
         }
         relay.start()
         control?.start()

@@ -54,6 +54,8 @@ final class TerminalRelay: @unchecked Sendable {
     private var pendingInput: [UInt8] = []
     private var inputOpen: Bool
     private var terminalBroken = false
+    /// Set before the relay thread starts, called on it.
+    private var onContinue: (() -> Void)?
     private let done = DispatchSemaphore(value: 0)
 
     init(mode: Mode, redactor: Redactor, masking: Bool, transcript: TranscriptWriter?) throws(SystemError) {
@@ -97,7 +99,12 @@ final class TerminalRelay: @unchecked Sendable {
     /// pipe) tells the relay thread to copy agentbox's terminal size to the pty. A handler rather
     /// than a dispatch source: with the signal ignored, a dispatch source (signalfd) misses the
     /// signals the kernel delivers to threads that do not block it.
-    func followWindowSize() {
+    ///
+    /// SIGCONT the same way: after agentbox was stopped (SIGSTOP, or SIGTSTP from outside) and
+    /// continued, `onContinue` puts the terminal back in raw mode and the size is copied again (it
+    /// may have changed meanwhile).
+    func followWindowSize(onContinue: (() -> Void)? = nil) {
+        self.onContinue = onContinue
         resizeWakeDescriptor = wakeWrite
         signal(SIGWINCH) { _ in
             let saved = errno
@@ -105,11 +112,18 @@ final class TerminalRelay: @unchecked Sendable {
             _ = write(resizeWakeDescriptor, &byte, 1)
             errno = saved
         }
+        signal(SIGCONT) { _ in
+            let saved = errno
+            var byte = UInt8(ascii: "c")
+            _ = write(resizeWakeDescriptor, &byte, 1)
+            errno = saved
+        }
     }
 
-    /// Stops following SIGWINCH (before the wake pipe is closed).
+    /// Stops following SIGWINCH and SIGCONT (before the wake pipe is closed).
     func stopFollowingWindowSize() {
         signal(SIGWINCH, SIG_DFL)
+        signal(SIGCONT, SIG_DFL)
         resizeWakeDescriptor = -1
     }
 
@@ -162,6 +176,10 @@ final class TerminalRelay: @unchecked Sendable {
                 for byte in bytes.prefix(max(count, 0)) {
                     if byte == UInt8(ascii: "s") { break loop }
                     if byte == UInt8(ascii: "w") { resize() }
+                    if byte == UInt8(ascii: "c") {
+                        onContinue?()
+                        resize()
+                    }
                 }
             }
             for (slot, output) in outputs.enumerated() where output.open {

@@ -108,6 +108,44 @@ struct TerminalTests {
         #expect(text.contains("after:icanon"), "\(text.debugDescription)")
     }
 
+    /// Stopped from outside (SIGTSTP), agentbox gives the shell its terminal settings back; when it
+    /// is continued, the terminal is raw again (a shell with job control restores its own settings
+    /// when a job stops, so raw mode cannot be assumed to survive a stop).
+    @Test func terminalIsRestoredWhileStoppedAndRawAgainWhenContinued() throws {
+        let directory = try TemporaryDirectory(prefix: "abc")
+        let mode = "stty -a | tr ' ' '\\n' | grep -x -e icanon -e -icanon"
+        let waitFor = { (setting: String) in
+            "for i in $(seq 100); do stty -a | tr ' ' '\\n' | grep -qx -- \(setting) && break; sleep 0.1; done"
+        }
+        let shell = try shellOnTerminal(
+            directory,
+            """
+            \(sandboxCommand(directory, "/bin/sleep 100")) </dev/tty &
+            \(waitFor("-icanon"))
+            \(mode) | sed 's/^/running:/'
+            kill -TSTP $!
+            \(waitFor("icanon"))
+            \(mode) | sed 's/^/stopped:/'
+            grep '^State:' /proc/$!/status
+            stty sane
+            kill -CONT $!
+            \(waitFor("-icanon"))
+            \(mode) | sed 's/^/continued:/'
+            kill -TERM $!
+            wait $!
+            echo "ended=$?"
+            \(mode) | sed 's/^/after:/'
+            """)
+        #expect(shell.waitForExit(timeout: .seconds(40)) == .exited(0), "\(shell.outputText.debugDescription)")
+        let text = shell.outputText
+        #expect(text.contains("running:-icanon"), "\(text.debugDescription)")
+        #expect(text.contains("stopped:icanon"), "\(text.debugDescription)")
+        #expect(text.contains("State:\tT (stopped)"), "\(text.debugDescription)")
+        #expect(text.contains("continued:-icanon"), "\(text.debugDescription)")
+        #expect(text.contains("ended=143"), "\(text.debugDescription)")
+        #expect(text.contains("after:icanon"), "\(text.debugDescription)")
+    }
+
     /// Typing the start of a token (which the redactor must hold back, as it may be a secret)
     /// shows up within the idle flush, not when the line ends.
     @Test func redactorDoesNotDelayInteractiveEcho() throws {
