@@ -33,3 +33,19 @@ static inline CURLcode ab_curl_setopt_opensocket_function(CURL *handle, ab_curl_
 static inline curl_socket_t ab_curl_socket_bad(void) { return CURL_SOCKET_BAD; }
 /// CURL_WRITEFUNC_PAUSE / abort value for write callbacks.
 static inline size_t ab_curl_write_abort(void) { return 0; }
+/// CURL_WRITEFUNC_PAUSE: the write callback keeps the data for later (curl_easy_pause to resume).
+static inline size_t ab_curl_write_pause(void) { return CURL_WRITEFUNC_PAUSE; }
+static inline CURLcode ab_curl_unpause(CURL *handle) { return curl_easy_pause(handle, CURLPAUSE_CONT); }
+/// Reads the multi handle's next message: 1 with `*result` set when it says that a transfer is
+/// done, 0 when there is no message left (other messages are skipped).
+static inline int ab_curl_multi_next_done(CURLM *multi, CURLcode *result) {
+    int queued = 0;
+    CURLMsg *message;
+    while ((message = curl_multi_info_read(multi, &queued)) != NULL) {
+        if (message->msg == CURLMSG_DONE) {
+            *result = message->data.result;
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -201,7 +201,7 @@ private let proxyContentReader: MHD_ContentReaderCallback = { cls, _, buffer, ma
     guard let cls, let buffer else { return ab_mhd_content_end_with_error() }
     let exchange = Unmanaged<ProxyExchange>.fromOpaque(cls).takeUnretainedValue()
     guard let call = exchange.call else { return ab_mhd_content_end_of_stream() }
-    switch call.channel.read(into: UnsafeMutableRawPointer(buffer), max: max) {
+    switch call.read(into: UnsafeMutableRawPointer(buffer), max: max) {
     case .bytes(let count): return count
     case .end: return ab_mhd_content_end_of_stream()
     case .error:
@@ -213,7 +213,7 @@ private let proxyContentReader: MHD_ContentReaderCallback = { cls, _, buffer, ma
 private let proxyContentFree: MHD_ContentReaderFreeCallback = { cls in
     guard let cls else { return }
     let exchange = Unmanaged<ProxyExchange>.fromOpaque(cls).takeRetainedValue()
-    exchange.call?.channel.cancel()
+    exchange.call?.close()
 }
 
 private let proxyCompleted: MHD_RequestCompletedCallback = { cls, _, connectionContext, _ in
@@ -221,7 +221,7 @@ private let proxyCompleted: MHD_RequestCompletedCallback = { cls, _, connectionC
     connectionContext.pointee = nil
     let server = Unmanaged<ProxyServer>.fromOpaque(cls).takeUnretainedValue()
     let exchange = Unmanaged<ProxyExchange>.fromOpaque(context).takeRetainedValue()
-    exchange.call?.channel.cancel()
+    exchange.call?.close()
     let elapsed = ContinuousClock.now - exchange.started
     let target = exchange.target
     server.router.record(

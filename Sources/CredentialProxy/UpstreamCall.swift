@@ -22,9 +22,16 @@ public struct UpstreamOptions: Sendable {
     }
 }
 
-/// One request to the upstream with libcurl on its own thread. The head is handed over once
-/// complete; the body flows through a `ByteChannel`, scrubbed of echoes of the credential.
-final class UpstreamCall: @unchecked Sendable {
+/// One request to the upstream, driven by libcurl's multi interface on the thread of the client's
+/// connection (libmicrohttpd runs a thread per connection): `start` runs the transfer until the
+/// head is complete, and each `read` runs it until body bytes are there, scrubbed of echoes of the
+/// credential. No thread of its own and no hand-over between threads: a small request costs no
+/// thread start and no wake-up of another thread, and the body is copied once on its way through
+/// (scrubbed into a chunk, then into libmicrohttpd's buffer).
+///
+/// Memory stays flat: when more than `bufferedLimit` bytes wait for the client, the write callback
+/// pauses the transfer (libcurl keeps the chunk) until the client has taken them.
+final class UpstreamCall {
     let url: String
     let method: String
     let headers: [(name: String, value: String)]
@@ -32,14 +39,30 @@ final class UpstreamCall: @unchecked Sendable {
     let spec: ProxySpec
     let options: UpstreamOptions
     let scrubber: EchoScrubber
-    let channel = ByteChannel()
 
-    private let condition = NSCondition()
+    static let bufferedLimit = 1 << 20
+
+    enum ReadResult {
+        case bytes(Int)
+        case end
+        case error
+    }
+
+    private var transfer: CurlTransfer?
+    private var pool: TransferPool
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// libcurl writes its error message here during the transfer: memory of ours, not an array's.
+    private let errorBuffer: UnsafeMutablePointer<CChar> = {
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        buffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        return buffer
+    }()
     private var head: UpstreamHead?
     private var headLines: [(name: String, value: String)] = []
     private var headStatus = 0
-    private var failure: String?
-    private var done = false
+    private var result: CURLcode?
+    private var paused = false
+    private var pending = BodyQueue()
     private(set) var refusedAddress = false
     private(set) var bytesOut: Int64 = 0
 
@@ -54,17 +77,22 @@ final class UpstreamCall: @unchecked Sendable {
         self.spec = spec
         self.options = options
         self.scrubber = scrubber
+        pool = spec.allowPrivateUpstream ? TransferPool.privateAllowed : TransferPool.publicOnly
     }
 
-    /// Starts the transfer and waits for the head (or the failure that came first).
+    deinit {
+        close()
+        errorBuffer.deallocate()
+    }
+
+    /// Starts the transfer and runs it until the head is complete (or the failure that came first).
     func start() -> Result<UpstreamHead, ProxyRefusal> {
-        let thread = Thread { [self] in perform() }
-        thread.stackSize = 1 << 20
-        thread.start()
-        condition.lock()
-        defer { condition.unlock() }
-        while head == nil && !done { condition.wait() }
-        if let head { return .success(head) }
+        let transfer = pool.take()
+        self.transfer = transfer
+        configure(transfer.easy)
+        curl_multi_add_handle(transfer.multi, transfer.easy)
+        while head == nil && result == nil { step() }
+        if let head, result.map({ $0 == CURLE_OK }) ?? true { return .success(head) }
         if refusedAddress {
             return .failure(
                 ProxyRefusal(
@@ -74,77 +102,116 @@ final class UpstreamCall: @unchecked Sendable {
         }
         return .failure(
             ProxyRefusal(
-                502, "upstream-unreachable", "the upstream \(spec.upstream.host) failed: \(failure ?? "no answer")"))
+                502, "upstream-unreachable", "the upstream \(spec.upstream.host) failed: \(failureMessage)"))
     }
 
-    private func perform() {
-        let pool = spec.allowPrivateUpstream ? HandlePool.privateAllowed : HandlePool.publicOnly
-        let handle = pool.take()
-        defer { pool.give(handle) }
-        var list: UnsafeMutablePointer<curl_slist>?
-        for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
-        // An empty value removes a header curl would add on its own.
-        for name in ["Expect", "Accept", "Content-Type"]
-        where !headers.contains(where: { $0.name.caseInsensitiveEquals(name) }) {
-            list = curl_slist_append(list, "\(name):")
-        }
-        defer { curl_slist_free_all(list) }
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        let me = Unmanaged.passUnretained(self).toOpaque()
-        var code: CURLcode = CURLE_OK
-        body.withUnsafeBytes { bodyBytes in
-            errorBuffer.withUnsafeMutableBufferPointer { errors in
-                _ = ab_curl_setopt_string(handle, CURLOPT_URL, url)
-                _ = ab_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, spec.upstream.scheme)
-                _ = ab_curl_setopt_string(handle, CURLOPT_PROXY, "")
-                _ = ab_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-                _ = ab_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-                _ = ab_curl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
-                _ = ab_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 * 1024)
-                _ = ab_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
-                _ = ab_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errors.baseAddress)
-                if let caFile = options.caFile { _ = ab_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
-                _ = ab_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, list)
-                if method == "HEAD" {
-                    _ = ab_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
-                } else if method != "GET" || !body.isEmpty {
-                    _ = ab_curl_setopt_pointer(
-                        handle, CURLOPT_POSTFIELDS,
-                        bodyBytes.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) } ?? emptyBody)
-                    _ = ab_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
-                }
-                if method != "GET" && method != "HEAD" && method != "POST" {
-                    _ = ab_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
-                }
-                _ = ab_curl_setopt_header_function(handle, headerCallback)
-                _ = ab_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, me)
-                _ = ab_curl_setopt_write_function(handle, writeCallback)
-                _ = ab_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, me)
-                if !spec.allowPrivateUpstream {
-                    _ = ab_curl_setopt_opensocket_function(handle, openSocketCallback)
-                    _ = ab_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, me)
-                }
-                code = curl_easy_perform(handle)
+    /// Copies up to `max` scrubbed body bytes into `buffer`, running the transfer until some are
+    /// there or it has ended.
+    func read(into buffer: UnsafeMutableRawPointer, max: Int) -> ReadResult {
+        while pending.isEmpty && result == nil { step() }
+        if !pending.isEmpty {
+            let count = pending.take(into: buffer, max: max)
+            if paused && pending.count < Self.bufferedLimit, let transfer {
+                paused = false
+                _ = ab_curl_unpause(transfer.easy)  // may deliver the kept chunk right away
             }
+            return .bytes(count)
         }
+        return result == CURLE_OK ? .end : .error
+    }
+
+    /// Ends the transfer (finished or not) and gives the handles back: a connection whose response
+    /// was not read to the end is closed by libcurl, never reused.
+    func close() {
+        guard let transfer else { return }
+        self.transfer = nil
+        curl_multi_remove_handle(transfer.multi, transfer.easy)
+        curl_slist_free_all(headerList)
+        headerList = nil
+        pool.give(transfer)
+    }
+
+    /// One round of the multi interface: wait (up to a second) for the upstream's socket unless
+    /// libcurl has work at hand, then let it read and write.
+    private func step() {
+        guard let transfer else {
+            result = result ?? CURLE_FAILED_INIT
+            return
+        }
+        var running: Int32 = 0
+        if curl_multi_perform(transfer.multi, &running) != CURLM_OK {
+            finish(CURLE_FAILED_INIT)
+            return
+        }
+        var code = CURLE_OK
+        if ab_curl_multi_next_done(transfer.multi, &code) == 1 {
+            finish(code)
+            return
+        }
+        if head == nil || pending.isEmpty {
+            var ready: Int32 = 0
+            _ = curl_multi_poll(transfer.multi, nil, 0, 1000, &ready)
+        }
+    }
+
+    private func finish(_ code: CURLcode) {
         if code == CURLE_OK {
             headComplete()  // a response without a body never reached the blank line callback twice
             let tail = scrubber.finish()
             bytesOut += Int64(tail.count)
-            _ = channel.push(tail)
-            channel.finish(error: false)
-        } else {
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
-            condition.lock()
-            failure = message
-            condition.unlock()
-            channel.finish(error: true)
+            pending.append(tail)
         }
-        condition.lock()
-        done = true
-        condition.broadcast()
-        condition.unlock()
+        result = code
+    }
+
+    private var failureMessage: String {
+        let detail = String(cString: errorBuffer)
+        if !detail.isEmpty { return detail }
+        if let result, result != CURLE_OK { return String(cString: curl_easy_strerror(result)) }
+        return "no answer"
+    }
+
+    private func configure(_ handle: UnsafeMutableRawPointer) {
+        for (name, value) in headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        // An empty value removes a header curl would add on its own.
+        for name in ["Expect", "Accept", "Content-Type"]
+        where !headers.contains(where: { $0.name.caseInsensitiveEquals(name) }) {
+            headerList = curl_slist_append(headerList, "\(name):")
+        }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        _ = ab_curl_setopt_string(handle, CURLOPT_URL, url)
+        _ = ab_curl_setopt_string(handle, CURLOPT_PROTOCOLS_STR, spec.upstream.scheme)
+        _ = ab_curl_setopt_string(handle, CURLOPT_PROXY, "")
+        _ = ab_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
+        _ = ab_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        _ = ab_curl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
+        _ = ab_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 * 1024)
+        _ = ab_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
+        _ = ab_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+        if let caFile = options.caFile { _ = ab_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
+        _ = ab_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
+        if method == "HEAD" {
+            _ = ab_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
+        } else if method != "GET" || !body.isEmpty {
+            // COPYPOSTFIELDS: libcurl keeps its own copy, as the transfer outlives this call.
+            _ = ab_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            _ = body.withUnsafeBytes {
+                ab_curl_setopt_pointer(
+                    handle, CURLOPT_COPYPOSTFIELDS,
+                    $0.baseAddress.map { UnsafeMutableRawPointer(mutating: $0) } ?? emptyBody)
+            }
+        }
+        if method != "GET" && method != "HEAD" && method != "POST" {
+            _ = ab_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, method)
+        }
+        _ = ab_curl_setopt_header_function(handle, headerCallback)
+        _ = ab_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, me)
+        _ = ab_curl_setopt_write_function(handle, writeCallback)
+        _ = ab_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, me)
+        if !spec.allowPrivateUpstream {
+            _ = ab_curl_setopt_opensocket_function(handle, openSocketCallback)
+            _ = ab_curl_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, me)
+        }
     }
 
     fileprivate func headerLine(_ line: String) {
@@ -168,17 +235,21 @@ final class UpstreamCall: @unchecked Sendable {
     }
 
     private func headComplete() {
-        condition.lock()
         if head == nil { head = UpstreamHead(status: headStatus == 0 ? 502 : headStatus, headers: headLines) }
-        condition.broadcast()
-        condition.unlock()
     }
 
-    fileprivate func bodyBytes(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// A chunk of the body: scrubbed and queued, or kept by libcurl (paused) while the client has
+    /// not taken what is queued.
+    fileprivate func bodyBytes(_ bytes: UnsafeRawBufferPointer) -> Int {
         headComplete()
+        if pending.count >= Self.bufferedLimit {
+            paused = true
+            return ab_curl_write_pause()
+        }
         let scrubbed = scrubber.feed(bytes)
         bytesOut += Int64(scrubbed.count)
-        return channel.push(scrubbed)
+        pending.append(scrubbed)
+        return bytes.count
     }
 
     fileprivate func addressAllowed(_ address: UnsafePointer<sockaddr>) -> Bool {
@@ -217,7 +288,7 @@ private let writeCallback: ab_curl_write_callback = { data, size, count, context
     guard let data, let context else { return 0 }
     let call = Unmanaged<UpstreamCall>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
-    return call.bodyBytes(UnsafeRawBufferPointer(start: data, count: length)) ? length : ab_curl_write_abort()
+    return call.bodyBytes(UnsafeRawBufferPointer(start: data, count: length))
 }
 
 private let openSocketCallback: ab_curl_opensocket_callback = { context, _, address in
@@ -229,33 +300,45 @@ private let openSocketCallback: ab_curl_opensocket_callback = { context, _, addr
         address.pointee.family, address.pointee.socktype | Int32(SOCK_CLOEXEC.rawValue), address.pointee.protocol)
 }
 
-/// Easy handles kept between requests, so that connections to an upstream are reused
-/// (curl_easy_reset keeps a handle's connection cache). Two pools: a connection opened where
-/// private addresses were allowed is never reused where they are not.
-final class HandlePool: @unchecked Sendable {
-    static let publicOnly = HandlePool()
-    static let privateAllowed = HandlePool()
+/// A multi handle and the easy handle it runs, kept together between requests: the multi handle
+/// holds the connection cache, so connections to an upstream are reused (curl_easy_reset keeps
+/// them).
+struct CurlTransfer {
+    let multi: UnsafeMutableRawPointer
+    let easy: UnsafeMutableRawPointer
+}
+
+/// Idle transfers. Two pools: a connection opened where private addresses were allowed is never
+/// reused where they are not.
+final class TransferPool: @unchecked Sendable {
+    static let publicOnly = TransferPool()
+    static let privateAllowed = TransferPool()
     private let lock = NSLock()
-    private var idle: [UnsafeMutableRawPointer] = []
+    private var idle: [CurlTransfer] = []
 
     private init() {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     }
 
-    func take() -> UnsafeMutableRawPointer {
+    func take() -> CurlTransfer {
         lock.lock()
-        let handle = idle.popLast()
+        let transfer = idle.popLast()
         lock.unlock()
-        if let handle {
-            curl_easy_reset(handle)
-            return handle
+        if let transfer {
+            curl_easy_reset(transfer.easy)
+            return transfer
         }
-        return curl_easy_init()!
+        return CurlTransfer(multi: curl_multi_init()!, easy: curl_easy_init()!)
     }
 
-    func give(_ handle: UnsafeMutableRawPointer) {
+    func give(_ transfer: CurlTransfer) {
         lock.lock()
         defer { lock.unlock() }
-        if idle.count < 16 { idle.append(handle) } else { curl_easy_cleanup(handle) }
+        if idle.count < 16 {
+            idle.append(transfer)
+        } else {
+            curl_easy_cleanup(transfer.easy)
+            curl_multi_cleanup(transfer.multi)
+        }
     }
 }
