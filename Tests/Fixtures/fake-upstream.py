@@ -8,7 +8,9 @@ Requests whose credential (Authorization: Bearer KEY or x-api-key: KEY) is not E
 get 401 (@KEYFILE: the key is read from that file, so that it is in no process's argv).
 Routes: OpenAI chat completions and Responses (streaming SSE), Anthropic messages
 (streaming SSE), /echo (headers and body back), /timed (10 events 200 ms apart, with send
-times), /ndjson (chunked NDJSON, same timing), /big?bytes=N (N bytes streamed).
+times), /ndjson (chunked NDJSON, same timing), /big?bytes=N[&numbered=1] (N bytes
+streamed, each 64 KiB block numbered if asked; how many were sent,
+after each MiB, in LOGFILE.big-progress).
 """
 import json, ssl, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -105,14 +107,20 @@ class Handler(BaseHTTPRequestHandler):
             self.end_stream()
             return
         if path.endswith("/big"):
-            total = int(self.path.split("bytes=")[1]) if "bytes=" in self.path else 1 << 20
+            total = int(self.path.split("bytes=")[1].split("&")[0]) if "bytes=" in self.path else 1 << 20
             self.start_stream("application/octet-stream")
+            numbered = "numbered=1" in self.path  # each 64 KiB block starts with its number, to check order
             block = b"x" * 65536
             sent = 0
             while sent < total:
+                if numbered:
+                    block = b"%08d" % (sent // 65536) + b"x" * (65536 - 8)
                 piece = block[: min(65536, total - sent)]
                 self.chunk(piece)
                 sent += len(piece)
+                if sent % (1 << 20) == 0:  # how far the client let it get (tests of back-pressure)
+                    with open(log_file + ".big-progress", "w") as f:
+                        f.write(str(sent))
             self.end_stream()
             return
         if path.endswith("/small"):

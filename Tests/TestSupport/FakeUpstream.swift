@@ -54,6 +54,11 @@ public final class FakeUpstream: @unchecked Sendable {
         port = found
     }
 
+    /// How many bytes of the last `/big` answer the server has sent so far (whole MiB).
+    public var bigBytesSent: Int {
+        Int(FileIO.readText(logPath + ".big-progress").filter(\.isNumber)) ?? 0
+    }
+
     deinit {
         _ = child.terminate(grace: .seconds(1))
         directory.remove()
