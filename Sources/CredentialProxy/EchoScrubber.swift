@@ -55,8 +55,23 @@ public final class EchoScrubber {
 
     /// Scrubs a chunk; returns what can be sent now.
     public func feed(_ chunk: UnsafeRawBufferPointer) -> [UInt8] {
-        guard let patterns else { return Array(chunk) }
-        if pending.isEmpty { return scrub(chunk, patterns, final: false) }
+        var out: [UInt8] = []
+        out.reserveCapacity(chunk.count)
+        feed(chunk) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Scrubs a chunk and hands what can be sent now to `emit`, in order, as slices of `chunk`
+    /// and replacements: the caller copies them where they go, with no copy in between.
+    public func feed(_ chunk: UnsafeRawBufferPointer, emit: (UnsafeRawBufferPointer) -> Void) {
+        guard let patterns else {
+            emit(chunk)
+            return
+        }
+        if pending.isEmpty {
+            scrub(chunk, patterns, final: false, emit: emit)
+            return
+        }
         // A held-back tail (shorter than the longest pattern): scan it joined with the new bytes.
         var joined: [UInt8] = []
         joined.reserveCapacity(pending.count + chunk.count)
@@ -65,7 +80,7 @@ public final class EchoScrubber {
         pending.withUnsafeMutableBytes { zeroBytes($0) }
         pending = []
         defer { joined.withUnsafeMutableBytes { zeroBytes($0) } }
-        return joined.withUnsafeBytes { scrub($0, patterns, final: false) }
+        joined.withUnsafeBytes { scrub($0, patterns, final: false, emit: emit) }
     }
 
     public func feed(_ chunk: [UInt8]) -> [UInt8] { chunk.withUnsafeBytes { feed($0) } }
@@ -76,7 +91,9 @@ public final class EchoScrubber {
         var held: [UInt8] = []
         swap(&held, &pending)
         defer { held.withUnsafeMutableBytes { zeroBytes($0) } }
-        return held.withUnsafeBytes { scrub($0, patterns, final: true) }
+        var out: [UInt8] = []
+        held.withUnsafeBytes { scrub($0, patterns, final: true) { out.append(contentsOf: $0) } }
+        return out
     }
 
     /// Scrubs a whole value at once (header values).
@@ -95,24 +112,23 @@ public final class EchoScrubber {
     /// not yet seen (unless `final`); that tail is kept in `pending`. The decision at each byte
     /// depends only on bytes that are already there, so the output is the same however the stream
     /// is split into chunks.
-    private func scrub(_ buffer: UnsafeRawBufferPointer, _ patterns: PatternSet, final: Bool) -> [UInt8] {
+    private func scrub(
+        _ buffer: UnsafeRawBufferPointer, _ patterns: PatternSet, final: Bool, emit: (UnsafeRawBufferPointer) -> Void
+    ) {
         let count = buffer.count
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
         var position = 0
         var limit = final ? count : patterns.firstPartialMatch(in: buffer, from: 0)
         while let (start, length) = patterns.firstMatch(in: buffer, from: position, startsBefore: limit) {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position..<start]))
-            out.append(contentsOf: Self.replacement)
+            if start > position { emit(UnsafeRawBufferPointer(rebasing: buffer[position..<start])) }
+            Self.replacement.withUnsafeBytes { emit($0) }
             position = start + length
             if position > limit { limit = final ? count : patterns.firstPartialMatch(in: buffer, from: position) }
         }
         if position < limit {
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[position..<limit]))
+            emit(UnsafeRawBufferPointer(rebasing: buffer[position..<limit]))
             position = limit
         }
         if position < count { pending = Array(UnsafeRawBufferPointer(rebasing: buffer[position..<count])) }
-        return out
     }
 
     // MARK: - Encoded forms

@@ -63,6 +63,9 @@ final class UpstreamCall {
     private var result: CURLcode?
     private var paused = false
     private var pending = BodyQueue()
+    /// During a `read` with nothing queued: the client's buffer, which the write callback scrubs
+    /// into directly (what does not fit is queued).
+    private var target: (buffer: UnsafeMutableRawPointer, capacity: Int, filled: Int)?
     private(set) var refusedAddress = false
     private(set) var bytesOut: Int64 = 0
 
@@ -108,7 +111,13 @@ final class UpstreamCall {
     /// Copies up to `max` scrubbed body bytes into `buffer`, running the transfer until some are
     /// there or it has ended.
     func read(into buffer: UnsafeMutableRawPointer, max: Int) -> ReadResult {
-        while pending.isEmpty && result == nil { step() }
+        while pending.isEmpty && result == nil {
+            target = (buffer, max, 0)
+            step()
+            let filled = target?.filled ?? 0
+            target = nil
+            if filled > 0 { return .bytes(filled) }
+        }
         if !pending.isEmpty {
             let count = pending.take(into: buffer, max: max)
             if paused && pending.count < Self.bufferedLimit, let transfer {
@@ -148,7 +157,8 @@ final class UpstreamCall {
             finish(code)
             return
         }
-        if head == nil || pending.isEmpty {
+        let delivered = !pending.isEmpty || (target?.filled ?? 0) > 0
+        if head == nil || !delivered {
             var ready: Int32 = 0
             _ = curl_multi_poll(transfer.multi, nil, 0, 1000, &ready)
         }
@@ -185,7 +195,7 @@ final class UpstreamCall {
         _ = ab_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         _ = ab_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = ab_curl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
-        _ = ab_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 * 1024)
+        _ = ab_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 64 * 1024)
         _ = ab_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
         _ = ab_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         if let caFile = options.caFile { _ = ab_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
@@ -246,9 +256,18 @@ final class UpstreamCall {
             paused = true
             return ab_curl_write_pause()
         }
-        let scrubbed = scrubber.feed(bytes)
-        bytesOut += Int64(scrubbed.count)
-        pending.append(scrubbed)
+        scrubber.feed(bytes) { piece in
+            guard !piece.isEmpty else { return }
+            bytesOut += Int64(piece.count)
+            var rest = piece
+            if pending.isEmpty, let (buffer, capacity, filled) = target, filled < capacity {
+                let take = min(capacity - filled, piece.count)
+                (buffer + filled).copyMemory(from: piece.baseAddress!, byteCount: take)
+                target?.filled += take
+                rest = UnsafeRawBufferPointer(rebasing: piece[take...])
+            }
+            if !rest.isEmpty { pending.append(Array(rest)) }
+        }
         return bytes.count
     }
 
