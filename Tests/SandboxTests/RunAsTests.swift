@@ -50,6 +50,35 @@ import Glibc
         #expect(output.standardOutputText.contains("home-writable"), "\(output.text)")
     }
 
+    /// Switching to the account clears the parent-death signal; a SIGKILL to the supervisor
+    /// must still take every process of the session along.
+    @Test func sessionDoesNotOutliveAKilledSupervisorAfterTheSwitchToTheAccount() throws {
+        let harness = try SandboxHarness()
+        let marker = "1000.\(getpid())\(Int.random(in: 1000...9999))"
+        let supervisor = try ChildProcess.launch(
+            executable: SandboxHarness.agentbox,
+            arguments: ["sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir",
+                        harness.workdir.path, "--network", "none", "--run-as", harness.account.name, "--",
+                        "/bin/sleep", marker],
+            environment: ["PATH": SandboxHarness.path], logPath: harness.workdir.path + "/session.log")
+        var running: [pid_t] = []
+        for _ in 0..<200 where running.isEmpty {
+            running = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+            usleep(25_000)
+        }
+        #expect(!running.isEmpty, "\(FileIO.readText(harness.workdir.path + "/session.log"))")
+        kill(supervisor.pid, SIGKILL)
+        _ = supervisor.waitForExit(timeout: .seconds(10))
+        let start = ContinuousClock.now
+        var left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+        while !left.isEmpty && ContinuousClock.now - start < .seconds(1) {
+            usleep(10_000)
+            left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+        }
+        #expect(left.isEmpty, "still running 1 s after the supervisor was killed: \(left)")
+        for pid in left { kill(pid, SIGKILL) }
+    }
+
     @Test func unknownRunAsAccountIsRefusedBeforeAnythingStarts() throws {
         let directory = try TemporaryDirectory(prefix: "abr")
         let output = try ChildProcess.run(
