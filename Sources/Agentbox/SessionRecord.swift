@@ -37,7 +37,16 @@ public struct SessionRecord: Equatable, Sendable {
             ("leaseExpiry", String(leaseExpiry)), ("leaseId", leaseId), ("supervisorPid", String(supervisorPid)),
             ("workdir", workdir),
         ]
-        return fields.map { "\($0.0)=\($0.1.filter { $0 != "\n" })" }.joined(separator: "\n") + "\n"
+        // Built on bytes: every newline byte is dropped from the values (a "\r\n" too, which a
+        // filter on Characters would keep as one grapheme).
+        var bytes: [UInt8] = []
+        for (key, value) in fields {
+            bytes += key.utf8
+            bytes.append(UInt8(ascii: "="))
+            bytes += value.utf8.lazy.filter { $0 != UInt8(ascii: "\n") }
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func parse(_ text: String) -> SessionRecord? {
