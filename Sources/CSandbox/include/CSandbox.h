@@ -96,8 +96,8 @@ typedef struct {
     const uint16_t *listen_ports;
     size_t listen_port_count;
     int listen_channel;
-    /// Descriptors (each > 2) installed as the agent's stdin, stdout and stderr (dup2 in the outer
-    /// process, so init and agent inherit them); 0, the zero value, keeps the inherited one.
+    /// Descriptors (each > 2) installed as the agent's stdin, stdout and stderr (dup2 in the init,
+    /// so the agent inherits them); 0, the zero value, keeps the inherited one.
     int stdin_fd, stdout_fd, stderr_fd;
     /// Make stdin, a terminal, the agent's controlling terminal (ioctl TIOCSCTTY after its setsid).
     int controlling_tty;
