@@ -1,3 +1,4 @@
+import Agentbox
 import AgentboxCore
 import Testing
 import TestSupport
@@ -77,6 +78,9 @@ import Glibc
         }
         #expect(left.isEmpty, "still running 1 s after the supervisor was killed: \(left)")
         for pid in left { kill(pid, SIGKILL) }
+        // The killed supervisor could not remove its session directory.
+        let store = SessionStore(uid: getuid(), home: String(cString: getpwuid(getuid()).pointee.pw_dir))
+        for record in store.all() where record.command.contains(marker) { store.remove(record.id) }
     }
 
     @Test func unknownRunAsAccountIsRefusedBeforeAnythingStarts() throws {
