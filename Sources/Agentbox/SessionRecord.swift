@@ -1,5 +1,4 @@
 import AgentboxCore
-import SecretsRun
 
 #if canImport(Glibc)
 import Glibc
@@ -10,7 +9,7 @@ import Darwin
 #endif
 
 /// One live session as `agentbox list` shows it, stored as `key=value` lines in
-/// `RUNTIME/sessions/ID/record` (RUNTIME is `/run/user/UID/agentbox` or `~/.agentbox/run`, 0700).
+/// `RUNTIME/sessions/ID/record` (RUNTIME, 0700, is `SessionStore.runtimeDirectory(uid:home:)`).
 public struct SessionRecord: Equatable, Sendable {
     public var id: String
     public var profile: String
@@ -38,7 +37,16 @@ public struct SessionRecord: Equatable, Sendable {
             ("leaseExpiry", String(leaseExpiry)), ("leaseId", leaseId), ("supervisorPid", String(supervisorPid)),
             ("workdir", workdir),
         ]
-        return fields.map { "\($0.0)=\($0.1.filter { $0 != "\n" })" }.joined(separator: "\n") + "\n"
+        // Built on bytes: every newline byte is dropped from the values (a "\r\n" too, which a
+        // filter on Characters would keep as one grapheme).
+        var bytes: [UInt8] = []
+        for (key, value) in fields {
+            bytes += key.utf8
+            bytes.append(UInt8(ascii: "="))
+            bytes += value.utf8.lazy.filter { $0 != UInt8(ascii: "\n") }
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func parse(_ text: String) -> SessionRecord? {
@@ -60,7 +68,7 @@ public struct SessionStore {
     public let directory: String
 
     public init(environment: [String: String]) {
-        directory = RemoteRuntimeDirectory.path(environment: environment) + "/sessions"
+        self.init(uid: getuid(), home: StandardLocations(environment: environment).home)
     }
 
     public init(directory: String) {
@@ -78,6 +86,8 @@ public struct SessionStore {
     /// Creates `sessions/ID` (0700) with `home` (0700: the agent's $HOME and /tmp), and returns
     /// it with the (shared) new root's mount point.
     public func create(_ id: String) throws(SystemError) -> (home: String, root: String) {
+        // The runtime directory itself is checked too: in /dev/shm someone else could have made it.
+        try FileSafety.makePrivateDirectory(FileSafety.parent(of: directory))
         try FileSafety.makePrivateDirectory(directory)
         try FileSafety.makePrivateDirectory(rootMountPoint)
         let session = sessionDirectory(id)

@@ -69,10 +69,14 @@ public enum FileSafety {
     /// Creates `path` (and missing parents) as directories with mode 0700, and checks that the
     /// last one is ours and private.
     public static func makePrivateDirectory(_ path: String) throws(SystemError) {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir \(prefix)") }
+        // Usually it exists already: one mkdir, and the walk over the parents only when one is missing.
+        if mkdir(path, 0o700) != 0 && errno == ENOENT {
+            var prefix = ""
+            for component in path.split(separator: "/") {
+                prefix += "/"
+                prefix += String(component)
+                if mkdir(prefix, 0o700) != 0 && errno != EEXIST { throw SystemError("mkdir \(prefix)") }
+            }
         }
         var info = stat()
         guard lstat(path, &info) == 0 else { throw SystemError("lstat \(path)") }

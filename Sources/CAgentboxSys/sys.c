@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/syscall.h>
@@ -250,4 +251,10 @@ int ab_relay_serve(int listen_fd, const char *unix_path) {
         }
         pthread_attr_destroy(&attributes);
     }
+}
+
+int ab_is_tmpfs(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return 0;
+    return info.f_type == 0x01021994;  // TMPFS_MAGIC
 }

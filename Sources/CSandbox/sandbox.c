@@ -3,8 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -13,6 +17,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -26,23 +31,23 @@
 #include "CAgentboxSys.h"
 
 // The order of the checklist, for a reviewer:
-//   outer (forked from the supervisor): the agent's stdio onto 0, 1, 2 -> signals reset ->
-//     user namespace + id maps -> other namespaces (pid, mount, ipc, uts, net) -> fork init ->
-//     wait for it, exit with its status
-//   init (pid 1): mounts (private, new root, ordered plan, pivot_root, root read-only) ->
-//     hostname -> loopback -> setsid -> close fds -> bounding set -> switch user -> capabilities
-//     -> no_new_privs -> seccomp -> fork agent -> reap until the agent exits
-//   agent: setsid -> controlling terminal (when asked) -> chdir -> execve
+//   supervisor: compile the seccomp filter (libseccomp), an empty capability set, a pidfd of
+//     itself -> clone3 straight into the new user, pid, mount, ipc, uts and net namespaces
+//   init (pid 1): die with the supervisor -> the agent's stdio onto 0, 1, 2 -> signals reset ->
+//     id maps -> mounts (private, new root, ordered plan, pivot_root, root read-only) ->
+//     hostname -> loopback -> setsid -> close fds -> bounding set -> switch user (and die with
+//     the supervisor again) -> capabilities -> no_new_privs -> seccomp -> vfork agent -> reap
+//     until the agent exits
+//   agent: signals default -> setsid -> controlling terminal (when asked) -> chdir -> execve
 
 static const char *const step_names[AB_STEP_COUNT] = {
     [AB_STEP_STARTED] = "start",
     [AB_STEP_SIGNALS] = "reset signals",
-    [AB_STEP_USER_NAMESPACE] = "user namespace (unshare CLONE_NEWUSER)",
+    [AB_STEP_USER_NAMESPACE] = "user namespace (clone CLONE_NEWUSER)",
     [AB_STEP_SETGROUPS_DENY] = "user namespace: setgroups deny",
     [AB_STEP_UID_MAP] = "user namespace: uid_map",
     [AB_STEP_GID_MAP] = "user namespace: gid_map",
-    [AB_STEP_NAMESPACES] = "pid/mount/ipc/uts/net namespaces (unshare)",
-    [AB_STEP_FORK_INIT] = "fork the sandbox init",
+    [AB_STEP_NAMESPACES] = "clone the init into new pid/mount/ipc/uts/net namespaces",
     [AB_STEP_MOUNT_PRIVATE] = "make every mount private",
     [AB_STEP_NEW_ROOT] = "tmpfs for the new root",
     [AB_STEP_MOUNT_OP] = "mount operation",
@@ -57,7 +62,7 @@ static const char *const step_names[AB_STEP_COUNT] = {
     [AB_STEP_DROP_CAPABILITIES] = "drop all capabilities",
     [AB_STEP_NO_NEW_PRIVS] = "PR_SET_NO_NEW_PRIVS",
     [AB_STEP_SECCOMP] = "load the seccomp filter",
-    [AB_STEP_FORK_AGENT] = "fork the agent",
+    [AB_STEP_FORK_AGENT] = "vfork the agent",
     [AB_STEP_CHDIR] = "chdir to the working directory",
     [AB_STEP_EXEC] = "execve the command",
     [AB_STEP_STDIO] = "install the agent's stdin/stdout/stderr",
@@ -391,12 +396,14 @@ int ab_receive_descriptors(int channel, int *fds, size_t count) {
     return (int)received;
 }
 
-static void close_descriptors(const ab_sandbox_plan *plan, int also_keep) {
+static void close_descriptors(const ab_sandbox_plan *plan, const int *also_keep, size_t also_count) {
     // Close 3..max except the kept ones: walk the ranges between sorted kept descriptors.
     int keep[64];
     size_t count = 0;
-    for (size_t i = 0; i < plan->keep_fd_count && count < 62; i++) keep[count++] = plan->keep_fds[i];
-    if (also_keep >= 0) keep[count++] = also_keep;
+    for (size_t i = 0; i < plan->keep_fd_count && count < 60; i++) keep[count++] = plan->keep_fds[i];
+    for (size_t i = 0; i < also_count && i < 4; i++) {
+        if (also_keep[i] >= 0) keep[count++] = also_keep[i];
+    }
     for (size_t i = 1; i < count; i++) {
         for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
             int t = keep[j];
@@ -413,7 +420,26 @@ static void close_descriptors(const ab_sandbox_plan *plan, int also_keep) {
     CHECK(AB_STEP_CLOSE_FDS, -1, (int)syscall(SYS_close_range, low, ~0U, 0));
 }
 
-static void drop_privileges(const ab_sandbox_plan *plan) {
+/// What the supervisor prepares before the clone, so that the init never allocates: it is a
+/// copy of a possibly multithreaded process, where a lock (malloc's) may be held by a thread
+/// that does not exist in the copy.
+typedef struct {
+    struct sock_fprog seccomp;
+    cap_t no_capabilities;
+    /// The supervisor, to tell whether it died before PR_SET_PDEATHSIG took effect.
+    int supervisor_pidfd;
+} launch_resources;
+
+/// PR_SET_PDEATHSIG, then fail if the supervisor is already gone (it may have died before the
+/// prctl, and then no signal would ever come). Needed again after a change of user, which
+/// clears the parent-death signal.
+static void die_with_supervisor(const launch_resources *resources, int step, int detail) {
+    CHECK(step, detail, prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
+    struct pollfd supervisor = {resources->supervisor_pidfd, POLLIN, 0};
+    if (poll(&supervisor, 1, 0) != 0) _exit(125);
+}
+
+static void drop_privileges(const ab_sandbox_plan *plan, const launch_resources *resources) {
     // Bounding set first: it needs CAP_SETPCAP, which the last steps take away.
     for (cap_value_t cap = 0; cap < 64 && CAP_IS_SUPPORTED(cap); cap++) {
         CHECK(AB_STEP_DROP_BOUNDING, (int)cap, cap_drop_bound(cap));
@@ -427,52 +453,89 @@ static void drop_privileges(const ab_sandbox_plan *plan) {
             errno = EPERM;
             fail(AB_STEP_SWITCH_USER, 3);
         }
+        die_with_supervisor(resources, AB_STEP_SWITCH_USER, 4);
     }
     CHECK(AB_STEP_DROP_CAPABILITIES, 0, cap_reset_ambient());
-    cap_t empty = cap_init();
-    if (empty == NULL) fail(AB_STEP_DROP_CAPABILITIES, 1);
-    CHECK(AB_STEP_DROP_CAPABILITIES, 1, cap_set_proc(empty));
-    cap_free(empty);
+    CHECK(AB_STEP_DROP_CAPABILITIES, 1, cap_set_proc(resources->no_capabilities));
     CHECK(AB_STEP_NO_NEW_PRIVS, -1, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
 }
 
-static void load_seccomp(const ab_sandbox_plan *plan) {
+/// seccomp_export_bpf writes to a descriptor: a memfd, read back into `program`.
+static int export_seccomp(scmp_filter_ctx filter, struct sock_fprog *program) {
+    int fd = memfd_create("agentbox-seccomp", MFD_CLOEXEC);
+    if (fd < 0) return -1;
+    int exported = seccomp_export_bpf(filter, fd);
+    off_t size = exported == 0 ? lseek(fd, 0, SEEK_END) : -1;
+    if (exported != 0) errno = -exported;
+    size_t count = size > 0 ? (size_t)size / sizeof(struct sock_filter) : 0;
+    struct sock_filter *instructions = NULL;
+    if (count > 0 && count <= BPF_MAXINSNS) instructions = malloc(count * sizeof(struct sock_filter));
+    if (instructions == NULL || pread(fd, instructions, count * sizeof(struct sock_filter), 0) != size) {
+        int saved = exported != 0 ? errno : (instructions == NULL ? E2BIG : EIO);
+        free(instructions);
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    close(fd);
+    program->len = (unsigned short)count;
+    program->filter = instructions;
+    return 0;
+}
+
+/// Builds the filter with libseccomp in the supervisor and exports its BPF program. On failure
+/// returns -1 with errno and the index of the rule that failed (-1: none in particular).
+static int compile_seccomp(const ab_sandbox_plan *plan, struct sock_fprog *program, int *failed_rule) {
+    *failed_rule = -1;
     scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
     if (filter == NULL) {
         errno = ENOMEM;
-        fail(AB_STEP_SECCOMP, -1);
+        return -1;
     }
+    int result = 0;
     // Any other ABI (i386 int 0x80, x32) is killed: the filter names only the native one.
-    CHECK(AB_STEP_SECCOMP, -1, seccomp_attr_set(filter, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) == 0 ? 0 : -1);
-    for (size_t index = 0; index < plan->seccomp_count; index++) {
+    if (seccomp_attr_set(filter, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0) {
+        errno = EINVAL;
+        result = -1;
+    }
+    for (size_t index = 0; result == 0 && index < plan->seccomp_count; index++) {
         const ab_seccomp_rule *rule = &plan->seccomp[index];
+        *failed_rule = (int)index;
         int number = seccomp_syscall_resolve_name(rule->syscall);
         if (number == __NR_SCMP_ERROR) {
             errno = ENOSYS;
-            fail(AB_STEP_SECCOMP, (int)index);
+            result = -1;
+            break;
         }
         uint32_t action = rule->action == AB_SECCOMP_KILL_PROCESS ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO(rule->errno_value);
-        int result;
+        int added;
         if (rule->arg_index >= 0) {
             struct scmp_arg_cmp compare = {(unsigned)rule->arg_index, SCMP_CMP_MASKED_EQ, rule->mask, rule->value};
-            result = seccomp_rule_add_exact_array(filter, action, number, 1, &compare);
+            added = seccomp_rule_add_exact_array(filter, action, number, 1, &compare);
         } else {
-            result = seccomp_rule_add_exact_array(filter, action, number, 0, NULL);
+            added = seccomp_rule_add_exact_array(filter, action, number, 0, NULL);
         }
-        if (result != 0) {
-            errno = -result;
-            fail(AB_STEP_SECCOMP, (int)index);
+        if (added != 0) {
+            errno = -added;
+            result = -1;
         }
     }
-    int loaded = seccomp_load(filter);
+    if (result == 0) {
+        *failed_rule = -1;
+        result = export_seccomp(filter, program);
+    }
+    int saved = errno;
     seccomp_release(filter);
-    if (loaded != 0) {
-        errno = -loaded;
-        fail(AB_STEP_SECCOMP, -1);
-    }
+    errno = saved;
+    return result;
 }
 
-// ---- the three processes ---------------------------------------------------------------------
+/// The filter libseccomp compiled in the supervisor (PR_SET_NO_NEW_PRIVS is already set).
+static void load_seccomp(const launch_resources *resources) {
+    CHECK(AB_STEP_SECCOMP, -1, (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &resources->seccomp));
+}
+
+// ---- the two processes -----------------------------------------------------------------------
 
 static volatile sig_atomic_t forward_to = 0;
 
@@ -482,12 +545,30 @@ static void forward_signal(int signal) {
     errno = saved;
 }
 
+/// Until the agent runs, SIGTERM, SIGINT and SIGHUP end the init (pid 1 ignores a signal it has
+/// no handler for, even from the supervisor).
+static void end_setup(int signal) {
+    _exit(128 + signal);
+}
+
+static void handle_session_signals(void (*handler)(int)) {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = handler;
+    sigfillset(&action.sa_mask);
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGHUP, &action, NULL);
+}
+
 static int exit_code(int status) {
     if (WIFEXITED(status)) return WEXITSTATUS(status);
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return 125;
 }
 
+/// Runs in a vfork child: it shares the init's memory until execve, so it only writes its own
+/// stack and the kernel's per-process state, and leaves by execve or _exit.
 static _Noreturn void run_agent(const ab_sandbox_plan *plan) {
     struct sigaction action;
     memset(&action, 0, sizeof(action));
@@ -495,6 +576,9 @@ static _Noreturn void run_agent(const ab_sandbox_plan *plan) {
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGHUP, &action, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     CHECK(AB_STEP_SETSID, 1, setsid());
     if (plan->controlling_tty) CHECK(AB_STEP_CONTROLLING_TTY, -1, ioctl(0, TIOCSCTTY, 0));
     CHECK(AB_STEP_CHDIR, -1, chdir(plan->workdir));
@@ -504,9 +588,64 @@ static _Noreturn void run_agent(const ab_sandbox_plan *plan) {
     _exit(saved == ENOENT ? 127 : 126);
 }
 
-static _Noreturn void run_init(const ab_sandbox_plan *plan) {
-    // pid 1 of the new pid namespace. Nothing inside may read its memory or environment.
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+/// The plan's stdio descriptors onto 0, 1, 2 (dup2 clears CLOEXEC on the copies).
+static void install_stdio(const ab_sandbox_plan *plan) {
+    const int fds[3] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
+    for (int target = 0; target < 3; target++) {
+        if (fds[target] > 2) CHECK(AB_STEP_STDIO, target, dup2(fds[target], target));
+    }
+}
+
+/// Every signal back to its default and unblocked: the supervisor ignores some (SIGPIPE), and
+/// an ignored signal stays ignored across execve.
+static void reset_signals(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    CHECK(AB_STEP_SIGNALS, -1, sigprocmask(SIG_SETMASK, &none, NULL));
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = SIG_DFL;
+    for (int signal = 1; signal < NSIG; signal++) sigaction(signal, &action, NULL);
+}
+
+/// Maps the supervisor's ids into the user namespace the clone created (the init's own maps).
+static void map_user_ids(const ab_sandbox_plan *plan) {
+    char map[64];
+    CHECK(AB_STEP_SETGROUPS_DENY, -1, write_file("/proc/self/setgroups", "deny"));
+    snprintf(map, sizeof(map), "%u %u 1\n", plan->map_inside_uid, plan->map_outside_uid);
+    CHECK(AB_STEP_UID_MAP, -1, write_file("/proc/self/uid_map", map));
+    snprintf(map, sizeof(map), "%u %u 1\n", plan->map_inside_gid, plan->map_outside_gid);
+    CHECK(AB_STEP_GID_MAP, -1, write_file("/proc/self/gid_map", map));
+}
+
+/// Starts the agent and returns its pid. vfork: the init's memory (a copy of the supervisor's)
+/// is not copied once more. Session signals stay blocked until the agent has its own handlers.
+static pid_t start_agent(const ab_sandbox_plan *plan) {
+    sigset_t session_signals, previous;
+    sigemptyset(&session_signals);
+    sigaddset(&session_signals, SIGTERM);
+    sigaddset(&session_signals, SIGINT);
+    sigaddset(&session_signals, SIGHUP);
+    sigprocmask(SIG_BLOCK, &session_signals, &previous);
+    forward_to = -1;
+    handle_session_signals(forward_signal);
+    pid_t agent = vfork();
+    if (agent == 0) run_agent(plan);
+    int saved = errno;
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+    errno = saved;
+    return agent;
+}
+
+/// pid 1 of the new namespaces, cloned straight into them by the supervisor.
+static _Noreturn void run_init(const ab_sandbox_plan *plan, const launch_resources *resources) {
+    die_with_supervisor(resources, AB_STEP_STARTED, -1);
+    install_stdio(plan);
+    reset_signals();
+    handle_session_signals(end_setup);
+    if (plan->namespaces & AB_NS_USER) map_user_ids(plan);
+    // Not before the maps: a non-dumpable process cannot write its own /proc/self/uid_map.
+    // Nothing inside may read the init's memory or environment.
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     // The new root's directories get their modes from the plan, not from whatever umask the
     // caller happened to have (077 would leave /home untraversable for a --run-as account).
@@ -518,24 +657,15 @@ static _Noreturn void run_init(const ab_sandbox_plan *plan) {
     if ((plan->namespaces & AB_NS_NET) && plan->listen_port_count > 0 && plan->listen_channel >= 0)
         CHECK(AB_STEP_LOOPBACK, -2, send_listeners(plan));
     CHECK(AB_STEP_SETSID, 0, setsid());
-    close_descriptors(plan, report_fd);
-    drop_privileges(plan);
+    const int keep[2] = {report_fd, resources->supervisor_pidfd};
+    close_descriptors(plan, keep, 2);
+    drop_privileges(plan, resources);
+    close(resources->supervisor_pidfd);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // setresuid may have reset it
-    load_seccomp(plan);
+    load_seccomp(resources);
 
-    // SIGTERM from the outer process reaches every process of the namespace.
-    struct sigaction action;
-    memset(&action, 0, sizeof(action));
-    action.sa_handler = forward_signal;
-    sigfillset(&action.sa_mask);
-    forward_to = -1;
-    sigaction(SIGTERM, &action, NULL);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGHUP, &action, NULL);
-
-    pid_t agent = fork();
+    pid_t agent = start_agent(plan);
     if (agent < 0) fail(AB_STEP_FORK_AGENT, -1);
-    if (agent == 0) run_agent(plan);
     close(report_fd);
     for (;;) {
         int status;
@@ -545,88 +675,98 @@ static _Noreturn void run_init(const ab_sandbox_plan *plan) {
     }
 }
 
-/// The plan's stdio descriptors onto 0, 1, 2 (dup2 clears CLOEXEC on the copies).
-static void install_stdio(const ab_sandbox_plan *plan) {
-    const int fds[3] = {plan->stdin_fd, plan->stdout_fd, plan->stderr_fd};
-    for (int target = 0; target < 3; target++) {
-        if (fds[target] > 2) CHECK(AB_STEP_STDIO, target, dup2(fds[target], target));
-    }
-}
-
-static _Noreturn void run_outer(const ab_sandbox_plan *plan, pid_t supervisor) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() != supervisor) _exit(125);
-    install_stdio(plan);
-    sigset_t none;
-    sigemptyset(&none);
-    CHECK(AB_STEP_SIGNALS, -1, sigprocmask(SIG_SETMASK, &none, NULL));
-    struct sigaction action;
-    memset(&action, 0, sizeof(action));
-    action.sa_handler = SIG_DFL;
-    for (int signal = 1; signal < NSIG; signal++) sigaction(signal, &action, NULL);
-
-    if (plan->namespaces & AB_NS_USER) {
-        char map[64];
-        CHECK(AB_STEP_USER_NAMESPACE, -1, unshare(CLONE_NEWUSER));
-        CHECK(AB_STEP_SETGROUPS_DENY, -1, write_file("/proc/self/setgroups", "deny"));
-        snprintf(map, sizeof(map), "%u %u 1\n", plan->map_inside_uid, plan->map_outside_uid);
-        CHECK(AB_STEP_UID_MAP, -1, write_file("/proc/self/uid_map", map));
-        snprintf(map, sizeof(map), "%u %u 1\n", plan->map_inside_gid, plan->map_outside_gid);
-        CHECK(AB_STEP_GID_MAP, -1, write_file("/proc/self/gid_map", map));
-    }
-    // Not before the maps: a non-dumpable process cannot write its own /proc/self/uid_map.
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+static int clone_flags(const ab_sandbox_plan *plan) {
     int flags = 0;
+    if (plan->namespaces & AB_NS_USER) flags |= CLONE_NEWUSER;
     if (plan->namespaces & AB_NS_PID) flags |= CLONE_NEWPID;
     if (plan->namespaces & AB_NS_MOUNT) flags |= CLONE_NEWNS;
     if (plan->namespaces & AB_NS_IPC) flags |= CLONE_NEWIPC;
     if (plan->namespaces & AB_NS_UTS) flags |= CLONE_NEWUTS;
     if (plan->namespaces & AB_NS_NET) flags |= CLONE_NEWNET;
-    CHECK(AB_STEP_NAMESPACES, -1, unshare(flags));
-
-    pid_t init = fork();
-    if (init < 0) fail(AB_STEP_FORK_INIT, -1);
-    if (init == 0) run_init(plan);
-    if (plan->listen_port_count > 0 && plan->listen_channel >= 0) close(plan->listen_channel);
-    report(AB_STEP_STARTED, 0, (int)init);
-    close(report_fd);
-
-    forward_to = init;
-    memset(&action, 0, sizeof(action));
-    action.sa_handler = forward_signal;
-    sigfillset(&action.sa_mask);
-    sigaction(SIGTERM, &action, NULL);
-    sigaction(SIGINT, &action, NULL);
-    sigaction(SIGHUP, &action, NULL);
-    for (;;) {
-        int status;
-        pid_t pid = waitpid(init, &status, 0);
-        if (pid == init) {
-            forward_to = 0;
-            _exit(exit_code(status));
-        }
-        if (pid < 0 && errno != EINTR) _exit(125);
-    }
+    return flags;
 }
 
-int ab_sandbox_spawn(const ab_sandbox_plan *plan, pid_t *pid, int *status_fd) {
-    int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
-    pid_t supervisor = getpid();
-    pid_t child = fork();
-    if (child < 0) {
+/// Everything the init needs that allocates, made in the supervisor; on failure fills `failure`.
+static int prepare_resources(const ab_sandbox_plan *plan, launch_resources *resources, ab_sandbox_report *failure) {
+    memset(resources, 0, sizeof(*resources));
+    resources->supervisor_pidfd = -1;
+    int failed_rule;
+    if (compile_seccomp(plan, &resources->seccomp, &failed_rule) != 0) {
+        *failure = (ab_sandbox_report){AB_STEP_SECCOMP, errno ? errno : EINVAL, failed_rule};
+        return -1;
+    }
+    resources->no_capabilities = cap_init();
+    if (resources->no_capabilities == NULL) {
+        *failure = (ab_sandbox_report){AB_STEP_DROP_CAPABILITIES, errno ? errno : ENOMEM, 1};
+        return -1;
+    }
+    resources->supervisor_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (resources->supervisor_pidfd < 0) {
+        *failure = (ab_sandbox_report){AB_STEP_STARTED, errno, -1};
+        return -1;
+    }
+    return 0;
+}
+
+static void release_resources(launch_resources *resources) {
+    free(resources->seccomp.filter);
+    if (resources->no_capabilities != NULL) cap_free(resources->no_capabilities);
+    if (resources->supervisor_pidfd >= 0) close(resources->supervisor_pidfd);
+}
+
+/// Like fork (no CLONE_VM, no new stack: the child runs on a copy of this stack and returns 0
+/// here), but the child is created inside new namespaces (`flags`), as pid 1 when one of them
+/// is a pid namespace. clone3, or clone where a seccomp policy (a container's) hides clone3.
+static pid_t clone_into_namespaces(uint64_t flags) {
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = flags;
+    args.exit_signal = SIGCHLD;
+    pid_t child = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+    if (child < 0 && errno == ENOSYS) child = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0UL);
+    return child;
+}
+
+/// After a failed clone: whether a user namespace alone is refused too (then it is the one the
+/// box cannot give), by cloning a child into one that exits at once.
+static int user_namespace_refused(void) {
+    pid_t child = clone_into_namespaces(CLONE_NEWUSER);
+    if (child == 0) _exit(0);
+    if (child < 0) return 1;
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR) {}
+    return 0;
+}
+
+int ab_sandbox_spawn(const ab_sandbox_plan *plan, pid_t *pid, int *status_fd, ab_sandbox_report *failure) {
+    launch_resources resources;
+    if (prepare_resources(plan, &resources, failure) != 0) {
         int saved = errno;
-        close(pipe_fds[0]);
-        close(pipe_fds[1]);
+        release_resources(&resources);
         errno = saved;
         return -1;
     }
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        *failure = (ab_sandbox_report){AB_STEP_STARTED, errno, -1};
+        release_resources(&resources);
+        return -1;
+    }
+    pid_t child = clone_into_namespaces((uint64_t)clone_flags(plan));
     if (child == 0) {
         close(pipe_fds[0]);
         report_fd = pipe_fds[1];
-        run_outer(plan, supervisor);
+        run_init(plan, &resources);
     }
+    int saved = errno;
     close(pipe_fds[1]);
+    release_resources(&resources);
+    if (child < 0) {
+        close(pipe_fds[0]);
+        int user_refused = (plan->namespaces & AB_NS_USER) && user_namespace_refused();
+        *failure = (ab_sandbox_report){user_refused ? AB_STEP_USER_NAMESPACE : AB_STEP_NAMESPACES, saved, -1};
+        errno = saved;
+        return -1;
+    }
     *pid = child;
     *status_fd = pipe_fds[0];
     return 0;

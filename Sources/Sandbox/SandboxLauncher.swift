@@ -11,29 +11,26 @@ import Darwin
 #error("unsupported platform")
 #endif
 
-/// A running sandbox: the outer process (our child) and the sandbox's init, pid 1 inside.
+/// A running sandbox: its init (pid 1 inside, our child) and every process of its namespace.
 public final class SandboxProcess: @unchecked Sendable {
-    /// The outer process: SIGTERM to it reaches every process of the session, SIGKILL ends all.
+    /// The sandbox's init as seen from outside: SIGTERM to it reaches every process of the
+    /// session, SIGKILL ends all.
     public let pid: pid_t
-    /// The sandbox's init as seen from outside.
-    public let initPid: pid_t
     /// The listening sockets made inside the sandbox's network namespace, in the order of
     /// `SandboxPlan.loopbackListeners`; the caller owns them.
     public internal(set) var listeners: [Int32] = []
     private var exitStatus: Int32?
-    /// Set, under the lock, once the outer process has exited but before it is reaped, so a
-    /// signal is never sent to a pid that may have been reused.
+    /// Set, under the lock, once the init has exited but before it is reaped, so a signal is
+    /// never sent to a pid that may have been reused.
     private let finished = Mutex(false)
 
-    init(pid: pid_t, initPid: pid_t) {
+    init(pid: pid_t) {
         self.pid = pid
-        self.initPid = initPid
     }
 
-    /// Waits until the session is over: the outer process has exited and the init (and with it
-    /// every process of the pid namespace) is gone. Returns the agent's exit code (128+signal
-    /// when it was killed). Call `SandboxLauncher.becomeSubreaper()` first so the init of a
-    /// killed outer process comes back to us to be reaped.
+    /// Waits until the session is over: the init has exited, which it does only after the
+    /// kernel has killed and reaped every other process of its pid namespace. Returns the
+    /// agent's exit code (128+signal when it was killed).
     public func wait() -> Int32 {
         if let exitStatus { return exitStatus }
         var info = siginfo_t()
@@ -46,28 +43,24 @@ public final class SandboxProcess: @unchecked Sendable {
                 break
             }
         }
-        // If the outer process was killed, the init was reparented to us: wait for it, which
-        // returns only once the kernel has killed every other process of its namespace.
-        var initStatus: Int32 = 0
-        while waitpid(initPid, &initStatus, 0) < 0 && errno == EINTR {}
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros, spelled out here.
         let result: Int32 = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         exitStatus = result
         return result
     }
 
-    /// Sends `signal` to the outer process.
+    /// Sends `signal` to the init.
     public func send(_ signal: Int32) {
         finished.withLock { done in
             if !done { kill(pid, signal) }
         }
     }
 
-    /// Whether the outer process has exited.
+    /// Whether the init has exited.
     public var hasExited: Bool { finished.withLock { $0 } }
 
     /// SIGTERM to every process of the session, up to `grace` for them to leave, then SIGKILL
-    /// to the outer process, which takes the init and with it every process of the namespace.
+    /// to the init, which takes every process of its namespace along.
     public func terminate(grace: Duration) {
         send(SIGTERM)
         let deadline = ContinuousClock.now + grace
@@ -81,8 +74,8 @@ public final class SandboxProcess: @unchecked Sendable {
 
 /// Applies a `SandboxPlan` through CSandbox (`ab_sandbox_spawn`).
 public enum SandboxLauncher {
-    /// Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER), so that a sandbox init
-    /// orphaned by a killed outer process is reparented here.
+    /// Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER): nothing the session starts
+    /// outlives it unseen (without a pid namespace, orphans come back here).
     public static func becomeSubreaper() {
         _ = ab_become_subreaper()
     }
@@ -181,8 +174,9 @@ public enum SandboxLauncher {
         cPlan.stderr_fd = plan.stdio.error ?? 0
         cPlan.controlling_tty = plan.stdio.controllingTerminal ? 1 : 0
 
-        var outer: pid_t = 0
+        var initPid: pid_t = 0
         var statusFD: Int32 = -1
+        var launchFailure = ab_sandbox_report()
         let spawned = mounts.withUnsafeBufferPointer { mountBuffer in
             rules.withUnsafeBufferPointer { ruleBuffer in
                 cPlan.mounts = mountBuffer.baseAddress
@@ -192,23 +186,17 @@ public enum SandboxLauncher {
                 return ports.withUnsafeBufferPointer { portBuffer in
                     cPlan.listen_ports = portBuffer.baseAddress
                     cPlan.listen_port_count = wantsListeners ? portBuffer.count : 0
-                    return ab_sandbox_spawn(&cPlan, &outer, &statusFD)
+                    return ab_sandbox_spawn(&cPlan, &initPid, &statusFD, &launchFailure)
                 }
             }
         }
         if wantsListeners { close(channel[1]) }
         arena.scrub()
-        guard spawned == 0 else { throw .system("cannot fork the sandbox: \(SystemError("fork"))") }
+        guard spawned == 0 else { throw error(for: launchFailure, plan: plan) }
         defer { close(statusFD) }
 
-        var initPid: pid_t = 0
-        var first = readReport(statusFD)
-        if let report = first, report.step == Int32(AB_STEP_STARTED) {
-            initPid = report.detail
-            first = readReport(statusFD)
-        }
-        let process = SandboxProcess(pid: outer, initPid: initPid)
-        guard let failure = first else {
+        let process = SandboxProcess(pid: initPid)
+        guard let failure = readReport(statusFD) else {
             if wantsListeners {
                 var fds = [Int32](repeating: -1, count: ports.count)
                 let received = ab_receive_descriptors(channel[0], &fds, fds.count)
@@ -222,8 +210,14 @@ public enum SandboxLauncher {
             return process
         }
         _ = process.wait()
+        throw error(for: failure, plan: plan)
+    }
+
+    /// The error a failed step stands for: a protection the box cannot give (exit 78), an exec
+    /// failure, or the step with the mount operation or seccomp rule it was at.
+    private static func error(for failure: ab_sandbox_report, plan: SandboxPlan) -> SandboxError {
         if failure.step == Int32(AB_STEP_EXEC) {
-            throw .exec(command: plan.argv[0], code: failure.error)
+            return .exec(command: plan.argv[0], code: failure.error)
         }
         var detail: String?
         if failure.step == Int32(AB_STEP_MOUNT_OP), failure.detail >= 0, Int(failure.detail) < plan.mounts.count {
@@ -232,13 +226,14 @@ public enum SandboxLauncher {
             detail = plan.seccomp[Int(failure.detail)].description
         }
         let stepName = String(cString: ab_sandbox_step_name(failure.step))
+        let reason = String(cString: strerror(failure.error))
         if failure.step == Int32(AB_STEP_USER_NAMESPACE) {
-            throw .missingProtection(protection: "user namespaces", reason: "unshare(CLONE_NEWUSER) failed: \(String(cString: strerror(failure.error)))")
+            return .missingProtection(protection: "user namespaces", reason: "clone(CLONE_NEWUSER) failed: \(reason)")
         }
         if failure.step == Int32(AB_STEP_MOUNT_OP), let op = detail, op.hasPrefix("proc ") {
-            throw .missingProtection(protection: "a private /proc with hidepid=invisible", reason: "the kernel refused it: \(String(cString: strerror(failure.error)))")
+            return .missingProtection(protection: "a private /proc with hidepid=invisible", reason: "the kernel refused it: \(reason)")
         }
-        throw .stepFailed(step: stepName, detail: detail, code: failure.error)
+        return .stepFailed(step: stepName, detail: detail, code: failure.error)
     }
 
     private static func readReport(_ fd: Int32) -> ab_sandbox_report? {

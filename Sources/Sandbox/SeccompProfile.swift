@@ -34,7 +34,8 @@ public enum SeccompProfile {
                 throw fail("expected 'SYSCALL ACTION [argN & MASK == VALUE]', got \(words.count) words")
             }
             let name = words[0]
-            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), name.first!.isLetter
+            guard let first = name.utf8.first, isASCIILetter(first),
+                name.utf8.allSatisfy({ isASCIILetter($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") })
             else {
                 throw fail("invalid syscall name \(name)")
             }
@@ -61,6 +62,11 @@ public enum SeccompProfile {
             rules.append(SeccompRule(syscall: name, action: action, condition: condition, line: lineNumber))
         }
         return rules
+    }
+
+    /// Syscall names are ASCII; Character.isLetter would look up Unicode properties.
+    static func isASCIILetter(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
     }
 
     static func number(_ text: String) -> UInt64? {

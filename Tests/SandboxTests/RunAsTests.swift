@@ -1,3 +1,4 @@
+import Agentbox
 import AgentboxCore
 import Testing
 import TestSupport
@@ -48,6 +49,38 @@ import Glibc
                         "/bin/sh", "-c", "echo x > $HOME/written && echo home-writable"],
             environment: ["PATH": SandboxHarness.path], timeout: .seconds(120))
         #expect(output.standardOutputText.contains("home-writable"), "\(output.text)")
+    }
+
+    /// Switching to the account clears the parent-death signal; a SIGKILL to the supervisor
+    /// must still take every process of the session along.
+    @Test func sessionDoesNotOutliveAKilledSupervisorAfterTheSwitchToTheAccount() throws {
+        let harness = try SandboxHarness()
+        let marker = "1000.\(getpid())\(Int.random(in: 1000...9999))"
+        let supervisor = try ChildProcess.launch(
+            executable: SandboxHarness.agentbox,
+            arguments: ["sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir",
+                        harness.workdir.path, "--network", "none", "--run-as", harness.account.name, "--",
+                        "/bin/sleep", marker],
+            environment: ["PATH": SandboxHarness.path], logPath: harness.workdir.path + "/session.log")
+        var running: [pid_t] = []
+        for _ in 0..<200 where running.isEmpty {
+            running = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+            usleep(25_000)
+        }
+        #expect(!running.isEmpty, "\(FileIO.readText(harness.workdir.path + "/session.log"))")
+        kill(supervisor.pid, SIGKILL)
+        _ = supervisor.waitForExit(timeout: .seconds(10))
+        let start = ContinuousClock.now
+        var left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+        while !left.isEmpty && ContinuousClock.now - start < .seconds(1) {
+            usleep(10_000)
+            left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+        }
+        #expect(left.isEmpty, "still running 1 s after the supervisor was killed: \(left)")
+        for pid in left { kill(pid, SIGKILL) }
+        // The killed supervisor could not remove its session directory.
+        let store = SessionStore(uid: getuid(), home: String(cString: getpwuid(getuid()).pointee.pw_dir))
+        for record in store.all() where record.command.contains(marker) { store.remove(record.id) }
     }
 
     @Test func unknownRunAsAccountIsRefusedBeforeAnythingStarts() throws {

@@ -1,3 +1,4 @@
+import Agentbox
 import AgentboxCore
 import Testing
 import TestSupport
@@ -50,7 +51,9 @@ struct SessionEndTests {
         let status = child.waitForExit(timeout: .seconds(10))
         #expect(status == .exited(128 + SIGTERM) || status == .exited(128 + SIGKILL), "\(String(describing: status))")
         // The session directory is gone.
-        let sessions = FileIO.directoryEntries(harness.account.home + "/.agentbox/run/sessions")
+        let store = SessionStore(uid: harness.account.uid, home: harness.account.home)
+        #expect(hostFileExists(store.directory), "the account's session store \(store.directory) was never made")
+        let sessions = FileIO.directoryEntries(store.directory)
         #expect(sessions.isEmpty, "\(sessions)")
     }
 }

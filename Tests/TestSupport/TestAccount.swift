@@ -98,6 +98,8 @@ public final class TestAccount: @unchecked Sendable {
         }
         try? deleteAccount(name)
         if let runtimeDirectory { FileIO.removeTree(runtimeDirectory) }
+        // The session store agentbox makes for the account where there is no /run/user/UID.
+        FileIO.removeTree("/dev/shm/agentbox-\(uid)")
         FileIO.removeTree(home)
         keyDirectory.remove()
     }

@@ -59,4 +59,7 @@ int ab_set_terminal_size(int fd, unsigned short rows, unsigned short columns);
 /// pipe2(O_CLOEXEC), plus O_NONBLOCK on both ends when `nonblocking`. Returns 0 or -1 with errno.
 int ab_pipe(int fds[2], int nonblocking);
 
+/// 1 when `path` is on a tmpfs (statfs f_type TMPFS_MAGIC), 0 when not or when it cannot be read.
+int ab_is_tmpfs(const char *path);
+
 #endif

@@ -96,8 +96,8 @@ typedef struct {
     const uint16_t *listen_ports;
     size_t listen_port_count;
     int listen_channel;
-    /// Descriptors (each > 2) installed as the agent's stdin, stdout and stderr (dup2 in the outer
-    /// process, so init and agent inherit them); 0, the zero value, keeps the inherited one.
+    /// Descriptors (each > 2) installed as the agent's stdin, stdout and stderr (dup2 in the init,
+    /// so the agent inherits them); 0, the zero value, keeps the inherited one.
     int stdin_fd, stdout_fd, stderr_fd;
     /// Make stdin, a terminal, the agent's controlling terminal (ioctl TIOCSCTTY after its setsid).
     int controlling_tty;
@@ -112,7 +112,6 @@ enum {
     AB_STEP_UID_MAP,
     AB_STEP_GID_MAP,
     AB_STEP_NAMESPACES,
-    AB_STEP_FORK_INIT,
     AB_STEP_MOUNT_PRIVATE,
     AB_STEP_NEW_ROOT,
     AB_STEP_MOUNT_OP,
@@ -135,8 +134,8 @@ enum {
     AB_STEP_COUNT
 };
 
-/// What the status descriptor carries: first {AB_STEP_STARTED, 0, init's pid outside}, then
-/// either end of file (the agent was exec'd) or one failure record.
+/// What the status descriptor carries: end of file once the agent was exec'd, or one failure
+/// record. `ab_sandbox_spawn` fills one too when it fails before the clone.
 typedef struct {
     int32_t step;
     int32_t error;
@@ -146,13 +145,15 @@ typedef struct {
 /// A short name of a step, for messages.
 const char *ab_sandbox_step_name(int step);
 
-/// Forks the sandbox's outer process, which creates the namespaces and forks the sandbox's
-/// init (pid 1), which builds the mounts, drops every privilege, loads seccomp and forks the
-/// agent. On success returns 0 with the outer process's pid and the read end of the status
-/// pipe (CLOEXEC). The outer process exits with the agent's status (128+signal if killed);
-/// SIGTERM to it reaches every process of the session; SIGKILL to it ends the whole session.
-/// Uses fork() (glibc's, with its atfork handling) and nothing unsafe in the parent.
-int ab_sandbox_spawn(const ab_sandbox_plan *plan, pid_t *pid, int *status_fd);
+/// Clones the sandbox's init (pid 1) straight into its new namespaces; it maps the ids, builds
+/// the mounts, drops every privilege, loads seccomp and starts the agent. The seccomp filter
+/// is compiled here, before the clone, so nothing in the init allocates. On success returns 0
+/// with the init's pid and the read end of the status pipe (CLOEXEC). The init exits with the
+/// agent's status (128+signal if killed), and the kernel ends every other process of its pid
+/// namespace when it does; SIGTERM to it reaches every process of the session; SIGKILL to it
+/// ends the whole session; it dies with the thread that called this function. On failure
+/// returns -1 and fills `failure` (the step, errno, and for AB_STEP_SECCOMP the rule's index).
+int ab_sandbox_spawn(const ab_sandbox_plan *plan, pid_t *pid, int *status_fd, ab_sandbox_report *failure);
 
 /// Receives up to `count` descriptors sent with SCM_RIGHTS in one message on `channel`
 /// (CLOEXEC); returns how many, or -1.
