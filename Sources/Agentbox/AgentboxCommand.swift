@@ -171,6 +171,9 @@ public enum AgentboxCommand {
         func releaseLease(_ ending: LeaseEnding) {
             if let grant, let client { _ = try? client.release(grant.leaseId, ending: ending) }
         }
+        // From here on a stop signal is remembered, and acted on once the session runs (or the
+        // session is not started).
+        StopSignals.install()
 
         let store = SessionStore(environment: environment)
         let id = Crypto.randomToken(byteCount: 6)
@@ -235,6 +238,7 @@ public enum AgentboxCommand {
             granted.removeAll()
             output?.configure(&plan)
             if let refusal = HostFeatures.detect().refusal(for: plan) { throw refusal }
+            if let signal = StopSignals.received { throw AgentboxError.stoppedBeforeStart(signal) }
             SandboxLauncher.becomeSubreaper()
             if let wiring, network != .host { plan.loopbackListeners = [wiring.port] }
             let process = try SandboxLauncher.spawn(plan)

@@ -10,6 +10,8 @@ public enum AgentboxError: Error, CustomStringConvertible {
     case config(String)
     case noSuchSession(String)
     case system(String)
+    /// SIGTERM, SIGINT or SIGHUP arrived while the session was being set up: nothing was started.
+    case stoppedBeforeStart(Int32)
 
     public var exitCode: Int32 {
         switch self {
@@ -21,6 +23,7 @@ public enum AgentboxError: Error, CustomStringConvertible {
         case .config: return ExitCode.config.rawValue
         case .noSuchSession: return ExitCode.failure.rawValue
         case .system: return ExitCode.osError.rawValue
+        case .stoppedBeforeStart(let signal): return 128 + signal
         }
     }
 
@@ -30,6 +33,8 @@ public enum AgentboxError: Error, CustomStringConvertible {
         case .sandbox(let error): return error.description
         case .lease(let error): return error.description
         case .noSuchSession(let id): return "no live session \(id) (see agentbox list)"
+        case .stoppedBeforeStart(let signal):
+            return "stopped by \(String(cString: strsignal(signal))) before the agent started; nothing was run"
         }
     }
 }

@@ -25,7 +25,6 @@ final class SessionSupervisor: @unchecked Sendable {
     let process: SandboxProcess
     let grace: Duration
     private let reason = Mutex<SessionEnd?>(nil)
-    private var signalSources: [DispatchSourceSignal] = []
 
     init(process: SandboxProcess, grace: Duration) {
         self.process = process
@@ -45,15 +44,10 @@ final class SessionSupervisor: @unchecked Sendable {
 
     var endReason: SessionEnd { reason.withLock { $0 } ?? .exit }
 
-    /// SIGTERM (agentbox stop), SIGINT and SIGHUP end the session.
+    /// SIGTERM (agentbox stop), SIGINT and SIGHUP end the session (`StopSignals` catches them
+    /// from before the spawn on).
     func handleSignals() {
-        for signalNumber in [SIGTERM, SIGINT, SIGHUP] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [weak self] in self?.end(.stopped) }
-            source.resume()
-            signalSources.append(source)
-        }
+        StopSignals.onStop { [weak self] in self?.end(.stopped) }
     }
 
     /// Ends the session at `expiresAt` (seconds since the epoch) even if the broker is silent.

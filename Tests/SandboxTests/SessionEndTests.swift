@@ -56,4 +56,42 @@ struct SessionEndTests {
         let sessions = FileIO.directoryEntries(store.directory)
         #expect(sessions.isEmpty, "\(sessions)")
     }
+
+    /// SIGTERM, SIGINT or SIGHUP at any moment of the start: agentbox always ends (the signal is
+    /// never lost), with the signal's status (or SIGTERM's, the agent's, once it runs), and leaves
+    /// no process and no session directory.
+    @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
+    func stopSignalDuringTheStartIsNeverLostAndLeavesNothing(_ signalNumber: Int32) throws {
+        let harness = try SandboxHarness()
+        let store = SessionStore(uid: harness.account.uid, home: harness.account.home)
+        for round in 0..<12 {
+            let marker = "1000.\(getpid())\(round)\(signalNumber)"
+            let child = try ChildProcess.launch(
+                executable: "/usr/bin/setpriv",
+                arguments: ["--reuid=\(harness.account.uid)", "--regid=\(harness.account.gid)", "--clear-groups", "--",
+                            SandboxHarness.agentbox, "sandbox", "--quiet", "--seccomp-profile",
+                            SandboxHarness.seccompProfile, "--workdir", harness.workdir.path, "--grace", "0.3", "--",
+                            "/bin/sleep", marker],
+                environment: ["HOME": harness.account.home, "PATH": SandboxHarness.path],
+                logPath: harness.workdir.path + "/start-\(round).log")
+            // Once setpriv has become agentbox, a delay that moves through the whole start.
+            for _ in 0..<400 where FileIO.readText("/proc/\(child.pid)/comm") != "agentbox\n" { usleep(500) }
+            usleep(useconds_t(round * 1500))
+            kill(child.pid, signalNumber)
+            let status = child.waitForExit(timeout: .seconds(10))
+            #expect(
+                [.exited(128 + signalNumber), .exited(128 + SIGTERM), .exited(128 + SIGKILL), .signaled(signalNumber)]
+                    .contains(status),
+                "round \(round): \(String(describing: status)) \(FileIO.readText(harness.workdir.path + "/start-\(round).log"))")
+            if status == nil { kill(child.pid, SIGKILL) }
+            var left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+            for _ in 0..<100 where !left.isEmpty {
+                usleep(10_000)
+                left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+            }
+            #expect(left.isEmpty, "round \(round): still running: \(left)")
+            let sessions = FileIO.directoryEntries(store.directory)
+            #expect(sessions.isEmpty, "round \(round): session directories left: \(sessions)")
+        }
+    }
 }

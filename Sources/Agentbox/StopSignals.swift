@@ -1,0 +1,67 @@
+import AgentboxCore
+import CAgentboxSys
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("unsupported platform")
+#endif
+
+/// SIGTERM (`agentbox stop`), SIGINT and SIGHUP from the moment a session is being set up:
+/// caught by a plain handler installed synchronously (no window in which such a signal is lost or
+/// kills agentbox with the session half made), remembered until the session can act on it, then
+/// acted on on a thread of its own (`onStop`).
+///
+/// Installed once the lease is granted, not before: while agentbox waits for approval, ^C must
+/// still simply end it.
+enum StopSignals {
+    static let signals = [SIGTERM, SIGINT, SIGHUP]
+
+    /// Installs the handlers. Idempotent.
+    static func install() {
+        guard stopWakeDescriptors.0 < 0 else { return }
+        var fds: [Int32] = [-1, -1]
+        guard ab_pipe(&fds, 0) == 0 else { return }  // close-on-exec, blocking
+        // The handler's end never blocks: the first byte is all the reader needs.
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        stopWakeDescriptors = (fds[0], fds[1])
+        for signalNumber in signals {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                let saved = errno
+                _ = receivedStopSignal.compareExchange(expected: 0, desired: number, ordering: .relaxed)
+                var byte = UInt8(truncatingIfNeeded: number)
+                _ = write(stopWakeDescriptors.1, &byte, 1)
+                errno = saved
+            }
+            sigfillset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(signalNumber, &action, nil)
+        }
+    }
+
+    /// The first stop signal received, if any.
+    static var received: Int32? {
+        let number = receivedStopSignal.load(ordering: .relaxed)
+        return number == 0 ? nil : number
+    }
+
+    /// Calls `action` once, on a thread of its own, when a stop signal arrives, or at once if one
+    /// already has.
+    static func onStop(_ action: @escaping @Sendable () -> Void) {
+        let wake = stopWakeDescriptors.0
+        guard wake >= 0 else { return }
+        startDetachedThread {
+            var byte: UInt8 = 0
+            while read(wake, &byte, 1) < 0 && errno == EINTR {}
+            action()
+        }
+    }
+}
+
+/// For the signal handler: plain globals (a handler cannot take a lock).
+private let receivedStopSignal = Atomic<Int32>(0)
+nonisolated(unsafe) private var stopWakeDescriptors: (Int32, Int32) = (-1, -1)
