@@ -176,6 +176,7 @@ public enum AgentboxCommand {
         StopSignals.install()
 
         let store = SessionStore(environment: environment)
+        for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }
         let id = Crypto.randomToken(byteCount: 6)
         let paths: (home: String, root: String)
         do {
@@ -342,7 +343,11 @@ public enum AgentboxCommand {
 
     static func list(_ args: inout CommandLineArguments, environment: [String: String]) throws -> Int32 {
         try args.finish()
-        let records = SessionStore(environment: environment).all()
+        var records: [SessionRecord] = []
+        for store in SessionStore.all(environment: environment) {
+            for record in store.all() where !records.contains(where: { $0.id == record.id }) { records.append(record) }
+        }
+        records.sort { $0.id < $1.id }
         print("ID            PROFILE           EXPIRES               PID      COMMAND")
         for record in records {
             let alive = kill(record.supervisorPid, 0) == 0
@@ -355,8 +360,9 @@ public enum AgentboxCommand {
     static func stop(_ args: inout CommandLineArguments, environment: [String: String]) throws -> Int32 {
         let id = try args.requiredOperand("ID")
         try args.finish()
-        let store = SessionStore(environment: environment)
-        guard let record = store.read(id), kill(record.supervisorPid, 0) == 0 else { throw AgentboxError.noSuchSession(id) }
+        guard let store = SessionStore.holding(id, environment: environment), let record = store.read(id),
+            kill(record.supervisorPid, 0) == 0
+        else { throw AgentboxError.noSuchSession(id) }
         guard kill(record.supervisorPid, SIGTERM) == 0 else { throw AgentboxError.system("cannot signal \(record.supervisorPid): \(SystemError("kill"))") }
         // The supervisor removes the record at teardown.
         for _ in 0..<1000 {

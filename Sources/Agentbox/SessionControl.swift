@@ -145,7 +145,8 @@ enum RedactSubcommand {
         var secrets: [RedactionSecret] = []
         if let session {
             do {
-                secrets = try SessionControlServer.values(store: SessionStore(environment: environment), id: session)
+                let store = SessionStore.holding(session, environment: environment) ?? SessionStore(environment: environment)
+                secrets = try SessionControlServer.values(store: store, id: session)
             } catch {
                 writeStandardError(
                     "agentbox redact: --from-session \(session): \(error); the values exist only while the session runs\n"

@@ -122,6 +122,33 @@ public struct SessionStore {
         return result.sorted { $0.id < $1.id }
     }
 
+    /// Removes the directories of sessions whose supervisor is gone (killed with SIGKILL, or the
+    /// machine's power): their agent's home and `/tmp` would otherwise stay, on a tmpfs in memory.
+    /// A session being started has no record yet and is left alone; a directory without a record
+    /// is removed only once it is `abandonedAfter` seconds old.
+    public func removeStale(abandonedAfter: Int = 600) {
+        guard let dir = opendir(directory) else { return }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if !name.hasPrefix(".") { names.append(name) }
+        }
+        closedir(dir)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        for name in names {
+            if let record = read(name) {
+                guard kill(record.supervisorPid, 0) != 0 && errno == ESRCH else { continue }
+            } else {
+                var info = stat()
+                guard lstat(sessionDirectory(name), &info) == 0, info.st_mode & S_IFMT == S_IFDIR,
+                    Int(now.tv_sec) - Int(info.st_mtim.tv_sec) > abandonedAfter
+                else { continue }
+            }
+            remove(name)
+        }
+    }
+
     /// Removes the session directory and everything in it, never following a symbolic link.
     public func remove(_ id: String) {
         removeTree(sessionDirectory(id))

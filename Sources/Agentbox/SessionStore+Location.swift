@@ -32,6 +32,30 @@ extension SessionStore {
         return home + "/.agentbox/run"
     }
 
+    /// Every store a session of `uid` may be in, the one `runtimeDirectory` picks now first. A
+    /// session stays where it started, and the pick can change meanwhile (`/run/user/UID` appears
+    /// at login; someone else makes `/dev/shm/agentbox-UID`), so `list`, `stop` and `redact
+    /// --from-session` look in all of them (only directories that are ours).
+    public static func all(uid: uid_t, home: String) -> [SessionStore] {
+        var directories = [runtimeDirectory(uid: uid, home: home)]
+        let runUser = "/run/user/\(uid)"
+        if isDirectory(runUser, ownedBy: uid, privateOnly: false) { directories.append(runUser + "/agentbox") }
+        let sharedMemory = "/dev/shm/agentbox-\(uid)"
+        if isDirectory(sharedMemory, ownedBy: uid, privateOnly: true) { directories.append(sharedMemory) }
+        directories.append(home + "/.agentbox/run")
+        var seen = Set<String>()
+        return directories.filter { seen.insert($0).inserted }.map { SessionStore(directory: $0 + "/sessions") }
+    }
+
+    public static func all(environment: [String: String]) -> [SessionStore] {
+        all(uid: getuid(), home: StandardLocations(environment: environment).home)
+    }
+
+    /// The store that holds session `id`, if any.
+    public static func holding(_ id: String, environment: [String: String]) -> SessionStore? {
+        all(environment: environment).first { $0.read(id) != nil }
+    }
+
     private static func isDirectory(_ path: String, ownedBy uid: uid_t, privateOnly: Bool) -> Bool {
         var info = stat()
         guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == uid else { return false }

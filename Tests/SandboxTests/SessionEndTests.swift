@@ -94,4 +94,58 @@ struct SessionEndTests {
             #expect(sessions.isEmpty, "round \(round): session directories left: \(sessions)")
         }
     }
+
+    /// A session stays where it started: when the runtime directory agentbox would pick changes
+    /// (here `/run/user/UID` appears, as at login), `list` still shows it and `stop` still ends it.
+    @Test func sessionIsFoundAfterTheRuntimeDirectoryChanges() throws {
+        let harness = try SandboxHarness()
+        let marker = "1000.\(getpid())\(Int.random(in: 1000...9999))"
+        let before = SessionStore(uid: harness.account.uid, home: harness.account.home)
+        let child = try ChildProcess.launch(
+            executable: "/usr/bin/setpriv",
+            arguments: ["--reuid=\(harness.account.uid)", "--regid=\(harness.account.gid)", "--clear-groups", "--",
+                        SandboxHarness.agentbox, "sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile,
+                        "--workdir", harness.workdir.path, "--", "/bin/sleep", marker],
+            environment: ["HOME": harness.account.home, "PATH": SandboxHarness.path],
+            logPath: harness.workdir.path + "/session.log")
+        var id = ""
+        for _ in 0..<200 where id.isEmpty {
+            id = FileIO.directoryEntries(before.directory).first { hostFileExists(before.directory + "/\($0)/record") } ?? ""
+            usleep(25_000)
+        }
+        try #require(!id.isEmpty, "no session record in \(before.directory): \(FileIO.readText(harness.workdir.path + "/session.log"))")
+        _ = try harness.account.makeRuntimeDirectory()
+        let now = SessionStore(uid: harness.account.uid, home: harness.account.home)
+        #expect(now.directory != before.directory, "the pick did not change: \(now.directory)")
+        let list = try harness.asAccount(SandboxHarness.agentbox, ["list"])
+        #expect(list.standardOutputText.contains(id), "\(list.text)")
+        let stop = try harness.asAccount(SandboxHarness.agentbox, ["stop", id])
+        #expect(stop.status == .exited(0), "\(stop.text)")
+        #expect(child.waitForExit(timeout: .seconds(10)) == .exited(128 + SIGTERM))
+        #expect(ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8)).isEmpty)
+        #expect(FileIO.directoryEntries(before.directory).isEmpty)
+    }
+
+    /// The directories of sessions whose supervisor is gone (SIGKILL) are removed by the next
+    /// start; a live session's and one being made (no record yet) are not.
+    @Test func nextStartRemovesStaleSessionsOnly() throws {
+        let harness = try SandboxHarness()
+        let store = SessionStore(uid: harness.account.uid, home: harness.account.home)
+        // A supervisor that is gone: the pid of a process that has exited.
+        let gone = try ChildProcess.launch(executable: "/bin/true", arguments: [], environment: [:], logPath: "/dev/null")
+        _ = gone.waitForExit(timeout: .seconds(5))
+        let live = try ChildProcess.launch(executable: "/bin/sleep", arguments: ["30"], environment: [:], logPath: "/dev/null")
+        defer { kill(live.pid, SIGKILL) }
+        try harness.asAccount("/bin/mkdir", ["-m", "0700", FileSafety.parent(of: store.directory), store.directory])
+        for (id, pid) in [("stale0000001", gone.pid), ("live00000001", live.pid)] {
+            try harness.asAccount("/bin/mkdir", ["-p", store.sessionDirectory(id) + "/home/.cache"])
+            try harness.asAccount("/bin/sh", ["-c", "echo secret-ish > \(store.sessionDirectory(id))/home/.cache/left"])
+            try harness.asAccount("/bin/sh", ["-c", "printf 'id=\(id)\\nsupervisorPid=\(pid)\\n' > \(store.sessionDirectory(id))/record"])
+        }
+        try harness.asAccount("/bin/mkdir", [store.sessionDirectory("starting0001")])
+        let run = try harness.sandbox(["/bin/true"])
+        #expect(run.status == .exited(0), "\(run.text)")
+        let left = Set(FileIO.directoryEntries(store.directory))
+        #expect(left == ["live00000001", "starting0001"], "\(left)")
+    }
 }
