@@ -717,6 +717,9 @@ static void release_resources(launch_resources *resources) {
 /// Like fork (no CLONE_VM, no new stack: the child runs on a copy of this stack and returns 0
 /// here), but the child is created inside new namespaces (`flags`), as pid 1 when one of them
 /// is a pid namespace. clone3, or clone where a seccomp policy (a container's) hides clone3.
+/// The raw system call leaves glibc's cached thread id of the parent in the child: the child
+/// must not use raise, abort or pthread functions (and, a copy of a multithreaded process, nothing
+/// that takes a lock: no malloc).
 static pid_t clone_into_namespaces(uint64_t flags) {
     struct clone_args args;
     memset(&args, 0, sizeof(args));
@@ -817,4 +820,8 @@ int ab_cgroup_version(void) {
     struct statfs info;
     if (statfs("/sys/fs/cgroup", &info) != 0) return 0;
     return info.f_type == 0x63677270 ? 2 : 1;
+}
+
+int ab_is_main_thread(void) {
+    return syscall(SYS_gettid) == getpid();
 }

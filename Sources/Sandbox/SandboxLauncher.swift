@@ -81,7 +81,14 @@ public enum SandboxLauncher {
     }
 
     /// Starts the sandbox; returns once the command was exec'd inside, or throws the step that failed.
+    ///
+    /// Call it on the main thread: the init's parent-death signal (PR_SET_PDEATHSIG) fires when the
+    /// *thread* that created it exits, so a worker thread that ends would take a healthy session
+    /// with it.
     public static func spawn(_ plan: SandboxPlan) throws(SandboxError) -> SandboxProcess {
+        guard ab_is_main_thread() == 1 else {
+            throw .invalidRequest("the sandbox must be started from the main thread (PR_SET_PDEATHSIG is per thread)")
+        }
         let arena = CArena()
         let mounts: [ab_mount_op] = plan.mounts.map { operation in
             var op = ab_mount_op()

@@ -180,4 +180,7 @@ int ab_become_subreaper(void);
 /// 0 when it is absent.
 int ab_cgroup_version(void);
 
+/// 1 when the calling thread is the process's main thread (its thread id is the process id).
+int ab_is_main_thread(void);
+
 #endif
