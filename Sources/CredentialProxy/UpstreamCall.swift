@@ -224,9 +224,13 @@ final class UpstreamCall {
         }
     }
 
-    fileprivate func headerLine(_ line: String) {
-        let trimmed =
-            line.hasSuffix("\r\n") ? String(line.dropLast(2)) : line.hasSuffix("\n") ? String(line.dropLast()) : line
+    /// One header line as libcurl delivers it (with its line ending). The ending is cut on bytes:
+    /// as a `String`, "\r\n" is one character, and cutting two would take the value's last one.
+    fileprivate func headerLine(_ line: UnsafeRawBufferPointer) {
+        var end = line.count
+        if end > 0 && line[end - 1] == 0x0A { end -= 1 }
+        if end > 0 && line[end - 1] == 0x0D { end -= 1 }
+        let trimmed = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<end]), as: UTF8.self)
         if trimmed.hasPrefix("HTTP/") {
             let words = trimmed.split(separator: " ")
             headStatus = words.count > 1 ? Int(words[1]) ?? 502 : 502
@@ -241,6 +245,8 @@ final class UpstreamCall {
         let name = String(trimmed[..<colon])
         let value = String(trimmed[trimmed.index(after: colon)...]).trimmingSpaces()
         if ProxyRequestCheck.isDroppedResponseHeader(name) { return }
+        // A name cannot carry the marker: a header whose name echoes the credential is dropped.
+        if scrubber.scrubAll(name) != name { return }
         headLines.append((name, scrubber.scrubAll(value)))
     }
 
@@ -299,7 +305,7 @@ private let headerCallback: ab_curl_write_callback = { data, size, count, contex
     guard let data, let context else { return 0 }
     let call = Unmanaged<UpstreamCall>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
-    call.headerLine(String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self))
+    call.headerLine(UnsafeRawBufferPointer(start: data, count: length))
     return length
 }
 

@@ -90,6 +90,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("X-Echo-Authorization", self.headers.get("Authorization", ""))
+            self.send_header(self.credential() or "X-No-Key", "the key as a header name")
+            self.send_header("X-One", "x")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)

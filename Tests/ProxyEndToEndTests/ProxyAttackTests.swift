@@ -25,6 +25,13 @@ import Testing
         #expect(answer.contains("please echo"))
         #expect(answer.contains("[REDACTED]"))
         #expect(!answer.contains(harness.realKey))
+        // Not even without its last byte (a header value once lost its last character, so the
+        // echo no longer matched), nor as a header's name.
+        #expect(!answer.contains(String(harness.realKey.dropLast(1))), "\(answer)")
+        #expect(!answer.contains("the key as a header name"), "\(answer)")
+        #expect(answer.contains("Content-Type: application/json\r\n"), "\(answer)")
+        #expect(answer.contains("X-One: x\r\n"), "\(answer)")
+        #expect(answer.contains("X-Echo-Authorization: Bearer [REDACTED]\r\n"), "\(answer)")
         let encoded = EchoBase64.encode(harness.realKey)
         #expect(!answer.contains(String(encoded.dropLast(4))))
         #expect(harness.upstream.requestLog.contains(harness.realKey))
