@@ -22,6 +22,7 @@ public final class ProxyServer: @unchecked Sendable {
     let router: any ProxyRouter
     let options: UpstreamOptions
     private var daemon: OpaquePointer?
+    let shutdown = ProxyShutdown()
 
     public init(socketPath: String, router: any ProxyRouter, options: UpstreamOptions = UpstreamOptions())
         throws(HTTPServerError)
@@ -46,6 +47,7 @@ public final class ProxyServer: @unchecked Sendable {
         guard let running = daemon else { return }
         daemon = nil
         unlink(socketPath)
+        shutdown.stop()  // transfers waiting on an upstream give up now, so their threads can end
         // MHD_stop_daemon closes the listening socket itself: closing it again here would close
         // whatever descriptor another thread opened under the same number meanwhile.
         MHD_stop_daemon(running)
@@ -106,7 +108,8 @@ public final class ProxyServer: @unchecked Sendable {
             from: exchange.headers, credentialHeaderName: spec.headerName, credentialValue: credentialValue)
         let call = UpstreamCall(
             url: url, method: exchange.method, headers: headers, body: exchange.body, spec: spec,
-            options: options, scrubber: EchoScrubber(secret: route.credential))
+            options: options, scrubber: EchoScrubber(secret: route.credential),
+            poolKey: "\(target.leaseId) \(target.secretName)", clientSocket: exchange.clientSocket, shutdown: shutdown)
         exchange.call = call
         return call.start()
     }
@@ -126,6 +129,8 @@ final class ProxyExchange {
     var status = 0
     var code: String?
     var call: UpstreamCall?
+    /// The client connection's socket (libmicrohttpd's), -1 when unknown.
+    var clientSocket: Int32 = -1
 
     init(rawTarget: String) {
         self.rawTarget = rawTarget
@@ -153,6 +158,7 @@ private let proxyAccess: MHD_AccessHandlerCallback = {
         exchange.begun = true
         exchange.method = String(cString: method)
         exchange.headers = headerLines(connection)
+        exchange.clientSocket = ab_mhd_connection_fd(connection)
         do throws(ProxyRefusal) {
             try server.begin(exchange)
         } catch {
@@ -185,9 +191,15 @@ private let proxyAccess: MHD_AccessHandlerCallback = {
         var sendBuffer: Int32 = 2 << 20
         _ = setsockopt(
             ab_mhd_connection_fd(connection), SOL_SOCKET, SO_SNDBUF, &sendBuffer, socklen_t(MemoryLayout<Int32>.size))
-        let response = MHD_create_response_from_callback(
-            ab_mhd_size_unknown(), 64 * 1024, proxyContentReader, Unmanaged.passRetained(exchange).toOpaque(),
-            proxyContentFree)
+        // An answer that has no body by definition gets an empty one: a streamed answer of unknown
+        // size would be framed as chunked, and its terminating chunk would be a stray body.
+        let bodiless = exchange.method == "HEAD" || head.status == 204 || head.status == 304
+        let response =
+            bodiless
+            ? ab_mhd_response_zeroed_copy(nil, 0)
+            : MHD_create_response_from_callback(
+                ab_mhd_size_unknown(), 64 * 1024, proxyContentReader, Unmanaged.passRetained(exchange).toOpaque(),
+                proxyContentFree)
         guard let response else { return .NO }
         for (name, value) in head.headers { _ = MHD_add_response_header(response, name, value) }
         exchange.status = head.status

@@ -41,6 +41,8 @@ final class UpstreamCall {
     let scrubber: EchoScrubber
 
     static let bufferedLimit = 1 << 20
+    /// An upstream that sends nothing at all for this long (no head, no event) is given up on.
+    static let idleSeconds = 600
 
     enum ReadResult {
         case bytes(Int)
@@ -49,7 +51,15 @@ final class UpstreamCall {
     }
 
     private var transfer: CurlTransfer?
-    private var pool: TransferPool
+    /// Idle connections are kept per route (lease and secret), so a connection only ever carries
+    /// one credential's requests: an upstream that answers out of turn (a body after a HEAD) can
+    /// only confuse that route's own answers, and they are scrubbed with that route's key.
+    private let poolKey: String
+    private let shutdown: ProxyShutdown
+    /// The client's socket: watched while waiting on the upstream, so a client that has gone
+    /// ends the transfer instead of holding a thread until the upstream answers.
+    private let clientSocket: Int32
+    private var clientSentMore = false
     private var headerList: UnsafeMutablePointer<curl_slist>?
     /// libcurl writes its error message here during the transfer: memory of ours, not an array's.
     private let errorBuffer: UnsafeMutablePointer<CChar> = {
@@ -71,8 +81,11 @@ final class UpstreamCall {
 
     init(
         url: String, method: String, headers: [(name: String, value: String)], body: [UInt8], spec: ProxySpec,
-        options: UpstreamOptions, scrubber: EchoScrubber
+        options: UpstreamOptions, scrubber: EchoScrubber, poolKey: String, clientSocket: Int32, shutdown: ProxyShutdown
     ) {
+        self.poolKey = (spec.allowPrivateUpstream ? "private " : "public ") + poolKey
+        self.clientSocket = clientSocket
+        self.shutdown = shutdown
         self.url = url
         self.method = method
         self.headers = headers
@@ -80,7 +93,6 @@ final class UpstreamCall {
         self.spec = spec
         self.options = options
         self.scrubber = scrubber
-        pool = spec.allowPrivateUpstream ? TransferPool.privateAllowed : TransferPool.publicOnly
     }
 
     deinit {
@@ -90,9 +102,10 @@ final class UpstreamCall {
 
     /// Starts the transfer and runs it until the head is complete (or the failure that came first).
     func start() -> Result<UpstreamHead, ProxyRefusal> {
-        let transfer = pool.take()
+        let transfer = TransferPool.shared.take(poolKey)
         self.transfer = transfer
         configure(transfer.easy)
+        shutdown.register(transfer.multi)
         curl_multi_add_handle(transfer.multi, transfer.easy)
         while head == nil && result == nil { step() }
         if let head, result.map({ $0 == CURLE_OK }) ?? true { return .success(head) }
@@ -130,14 +143,18 @@ final class UpstreamCall {
     }
 
     /// Ends the transfer (finished or not) and gives the handles back: a connection whose response
-    /// was not read to the end is closed by libcurl, never reused.
+    /// was not read to the end is closed by libcurl, never reused. Nor is one whose answer had no
+    /// body by definition (HEAD, 1xx, 204, 304): bytes an upstream sends there anyway would be
+    /// taken for the next answer.
     func close() {
         guard let transfer else { return }
         self.transfer = nil
+        shutdown.unregister(transfer.multi)
         curl_multi_remove_handle(transfer.multi, transfer.easy)
         curl_slist_free_all(headerList)
         headerList = nil
-        pool.give(transfer)
+        let bodiless = method == "HEAD" || (100..<200).contains(headStatus) || headStatus == 204 || headStatus == 304
+        TransferPool.shared.give(transfer, key: poolKey, reusable: result == CURLE_OK && !bodiless)
     }
 
     /// One round of the multi interface: wait (up to a second) for the upstream's socket unless
@@ -159,10 +176,30 @@ final class UpstreamCall {
         }
         let delivered = !pending.isEmpty || (target?.filled ?? 0) > 0
         if head == nil || !delivered {
+            if shutdown.stopping || clientHasGone() {
+                finish(CURLE_ABORTED_BY_CALLBACK)
+                return
+            }
+            var client = curl_waitfd(fd: clientSocket, events: Int16(CURL_WAIT_POLLIN), revents: 0)
             var ready: Int32 = 0
-            _ = curl_multi_poll(transfer.multi, nil, 0, 1000, &ready)
+            _ = curl_multi_poll(transfer.multi, &client, clientSentMore || clientSocket < 0 ? 0 : 1, 1000, &ready)
         }
     }
+
+    /// Whether the client closed its connection (POLLHUP: both directions shut). A client that
+    /// sends more (a pipelined request) or only shuts down its sending side is not watched any
+    /// more: its socket would stay readable.
+    private func clientHasGone() -> Bool {
+        guard clientSocket >= 0, !clientSentMore else { return false }
+        var probe = pollfd(fd: clientSocket, events: Int16(POLLIN) | Self.pollReadHangUp, revents: 0)
+        guard poll(&probe, 1, 0) == 1 else { return false }
+        if probe.revents & Int16(POLLHUP | POLLERR) != 0 { return true }
+        clientSentMore = true
+        return false
+    }
+
+    /// POLLRDHUP (Linux; not exported without _GNU_SOURCE).
+    static let pollReadHangUp: Int16 = 0x2000
 
     private func finish(_ code: CURLcode) {
         if code == CURLE_OK {
@@ -197,6 +234,8 @@ final class UpstreamCall {
         _ = ab_curl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
         _ = ab_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 64 * 1024)
         _ = ab_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
+        _ = ab_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
+        _ = ab_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, Self.idleSeconds)
         _ = ab_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
         if let caFile = options.caFile { _ = ab_curl_setopt_string(handle, CURLOPT_CAINFO, caFile) }
         _ = ab_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList)
@@ -333,21 +372,23 @@ struct CurlTransfer {
     let easy: UnsafeMutableRawPointer
 }
 
-/// Idle transfers. Two pools: a connection opened where private addresses were allowed is never
-/// reused where they are not.
+/// Idle transfers, each kept under the key of the route it served (see `UpstreamCall.poolKey`;
+/// the key also says whether private addresses were allowed, so a connection opened where they
+/// were is never reused where they are not). At most `capacity` are kept; the oldest go first.
 final class TransferPool: @unchecked Sendable {
-    static let publicOnly = TransferPool()
-    static let privateAllowed = TransferPool()
+    static let shared = TransferPool()
+    static let capacity = 32
     private let lock = NSLock()
-    private var idle: [CurlTransfer] = []
+    private var idle: [(key: String, transfer: CurlTransfer)] = []
 
     private init() {
         curl_global_init(Int(CURL_GLOBAL_DEFAULT))
     }
 
-    func take() -> CurlTransfer {
+    func take(_ key: String) -> CurlTransfer {
         lock.lock()
-        let transfer = idle.popLast()
+        let index = idle.lastIndex { $0.key == key }
+        let transfer = index.map { idle.remove(at: $0).transfer }
         lock.unlock()
         if let transfer {
             curl_easy_reset(transfer.easy)
@@ -356,12 +397,17 @@ final class TransferPool: @unchecked Sendable {
         return CurlTransfer(multi: curl_multi_init()!, easy: curl_easy_init()!)
     }
 
-    func give(_ transfer: CurlTransfer) {
+    func give(_ transfer: CurlTransfer, key: String, reusable: Bool) {
+        var dropped: [CurlTransfer] = []
         lock.lock()
-        defer { lock.unlock() }
-        if idle.count < 16 {
-            idle.append(transfer)
+        if reusable {
+            idle.append((key, transfer))
+            if idle.count > Self.capacity { dropped.append(idle.removeFirst().transfer) }
         } else {
+            dropped.append(transfer)
+        }
+        lock.unlock()
+        for transfer in dropped {
             curl_easy_cleanup(transfer.easy)
             curl_multi_cleanup(transfer.multi)
         }

@@ -6,6 +6,8 @@ usage: fake-upstream.py PORTFILE LOGFILE EXPECTED_KEY|@KEYFILE [--tls CERT KEY]
 Every request is logged as one JSON line (method, path, headers, body length) to LOGFILE.
 Requests whose credential (Authorization: Bearer KEY or x-api-key: KEY) is not EXPECTED_KEY
 get 401 (@KEYFILE: the key is read from that file, so that it is in no process's argv).
+HEAD (any path) answers with a body after the head, as a broken server might; /hang never
+answers.
 Routes: OpenAI chat completions and Responses (streaming SSE), Anthropic messages
 (streaming SSE), /echo (headers and body back), /timed (10 events 200 ms apart, with send
 times), /ndjson (chunked NDJSON, same timing), /big?bytes=N[&numbered=1] (N bytes
@@ -61,6 +63,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.handle_any(b"")
+
+    def do_HEAD(self):
+        # Misbehaves on purpose: a HEAD answer followed by a body, which a client that reused
+        # this connection would take for its next answer.
+        self.record(b"")
+        payload = ("BLEED:" + (self.credential() or "")).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        time.sleep(0.05)
+        self.wfile.write(payload)
+        self.wfile.flush()
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -124,6 +139,9 @@ class Handler(BaseHTTPRequestHandler):
                     with open(log_file + ".big-progress", "w") as f:
                         f.write(str(sent))
             self.end_stream()
+            return
+        if path.endswith("/hang"):  # an upstream that never answers
+            time.sleep(3600)
             return
         if path.endswith("/small"):
             payload = b'{"ok":true}'

@@ -37,6 +37,25 @@ import Testing
         #expect(harness.upstream.requestLog.contains(harness.realKey))
     }
 
+    /// An upstream that sends a body after a HEAD answer: the proxy's client gets a bodiless
+    /// answer (no chunked terminator either), and the connection is not reused, so the stray bytes
+    /// never become the next request's answer.
+    @Test func bodyAfterAHeadAnswerNeverReachesTheNextRequest() throws {
+        let harness = try ProxyHarness()
+        let lease = try harness.lease()
+        let placeholder = lease.placeholder("OPENAI_API_KEY")
+        let prefix = lease.grant.proxies[0].pathPrefix
+        for _ in 0..<3 {
+            let headAnswer = try request(lease, ["HEAD \(prefix)/echo HTTP/1.1", "Host: x", "Authorization: Bearer \(placeholder)"])
+            #expect(status(headAnswer) == 200, "\(headAnswer)")
+            #expect(headAnswer.hasSuffix("\r\n\r\n"), "a body after a HEAD answer: \(headAnswer.debugDescription)")
+            let next = try request(lease, ["GET \(prefix)/small HTTP/1.1", "Host: x", "Authorization: Bearer \(placeholder)"])
+            #expect(status(next) == 200, "\(next)")
+            #expect(next.contains("{\"ok\":true}"), "\(next)")
+            #expect(!next.contains("BLEED") && !next.contains(harness.realKey), "\(next)")
+        }
+    }
+
     @Test func proxyDropsClientCredentialsAndConnectionHeaderTrick() throws {
         let harness = try ProxyHarness()
         let lease = try harness.lease()

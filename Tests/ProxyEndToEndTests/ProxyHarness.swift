@@ -39,7 +39,7 @@ final class ProxyHarness: @unchecked Sendable {
                       baseUrlEnv: OPENAI_BASE_URL
                       header: "Authorization: Bearer {secret}"
                       allow: ["POST /chat/completions", "POST /responses", "GET /models", "GET /timed", "GET /ndjson",
-                              "* /echo", "GET /big", "GET /small"]
+                              "* /echo", "GET /big", "GET /small", "GET /hang"]
                       maxBodyBytes: \(maxBodyBytes)
                       allowPrivateUpstream: \(allowPrivate)
                   ANTHROPIC_API_KEY:
