@@ -37,7 +37,13 @@ public final class EchoScrubber {
             guard !value.isEmpty else { return }
             found.append(value)
             if value.count >= Self.minimumEncodedLength {
+                // Percent-encoding as libraries differ on it: upper- or lowercase hex, and with
+                // `/` left as it is (Python's quote(), most path encoders); JSON's `\/`.
                 found.append(Self.percentEncoded(value))
+                found.append(Self.percentEncoded(value, lowercase: true))
+                found.append(Self.percentEncoded(value, keeping: [UInt8(ascii: "/")]))
+                found.append(Self.percentEncoded(value, keeping: [UInt8(ascii: "/")], lowercase: true))
+                found.append(Self.jsonEscapedSlashes(value))
                 for shift in 0..<3 { found.append(contentsOf: Self.base64Cores(value, shift: shift)) }
             }
         }
@@ -133,8 +139,9 @@ public final class EchoScrubber {
 
     // MARK: - Encoded forms
 
-    static func percentEncoded(_ value: [UInt8]) -> [UInt8] {
-        let hex = Array("0123456789ABCDEF".utf8)
+    /// `value` percent-encoded: every byte but the unreserved ones (and `keeping`) as `%XX`.
+    static func percentEncoded(_ value: [UInt8], keeping: Set<UInt8> = [], lowercase: Bool = false) -> [UInt8] {
+        let hex = Array((lowercase ? "0123456789abcdef" : "0123456789ABCDEF").utf8)
         var out: [UInt8] = []
         for byte in value {
             switch byte {
@@ -142,9 +149,21 @@ public final class EchoScrubber {
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
                 UInt8(ascii: "~"):
                 out.append(byte)
+            case _ where keeping.contains(byte):
+                out.append(byte)
             default:
                 out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
             }
+        }
+        return out
+    }
+
+    /// `value` with every `/` written `\/`, as some JSON encoders do.
+    static func jsonEscapedSlashes(_ value: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        for byte in value {
+            if byte == UInt8(ascii: "/") { out.append(UInt8(ascii: "\\")) }
+            out.append(byte)
         }
         return out
     }

@@ -101,6 +101,18 @@ import Testing
         #expect(scrub("q=" + percent, splitEvery: 3) == "q=[REDACTED]")
     }
 
+    /// A key with reserved characters (AWS-style), encoded as libraries differ: lowercase hex,
+    /// `/` left as it is (Python's quote()), JSON's `\/`.
+    @Test(arguments: [
+        "a%2fb%2bc%3dd-0123456789", "a/b%2Bc%3Dd-0123456789", "a/b%2bc%3dd-0123456789", "a\\/b+c=d-0123456789",
+    ])
+    func redactsEncodingVariantsOfAKeyWithReservedCharacters(_ encoded: String) {
+        let scrubber = EchoScrubber(secret: SecretBytes(Array("a/b+c=d-0123456789".utf8)))
+        var out = scrubber.feed(Array(("x=" + encoded + "&").utf8))
+        out += scrubber.finish()
+        #expect(String(decoding: out, as: UTF8.self) == "x=[REDACTED]&")
+    }
+
     @Test func leavesOtherTextAlone() {
         let text = String(repeating: "data: {\"x\": 1}\n\n", count: 100)
         #expect(scrub(text, splitEvery: 13) == text)
