@@ -13,6 +13,10 @@ final class ByteBuffer {
     private(set) var capacity: Int
     /// Bytes in use, starting at `base`.
     private(set) var count = 0
+    /// How far from `base` bytes may ever have been written (everything handed out by
+    /// `reserveTail`): only these are wiped, so a large buffer that saw little traffic is not
+    /// paged in just to be zeroed.
+    private var written = 0
 
     init(capacity: Int = 4096) {
         self.capacity = max(capacity, 16)
@@ -20,7 +24,7 @@ final class ByteBuffer {
     }
 
     deinit {
-        wipe(base, capacity)
+        wipe(base, max(written, count))
         base.deallocate()
     }
 
@@ -28,17 +32,22 @@ final class ByteBuffer {
     @inline(__always)
     func reserveTail(_ extra: Int) -> UnsafeMutablePointer<UInt8> {
         if count + extra > capacity { grow(to: count + extra) }
+        // The caller may write all `extra` bytes, even those it does not keep.
+        if count + extra > written { written = count + extra }
         return base + count
     }
 
     @inline(__always)
-    func didAppend(_ n: Int) { count += n }
+    func didAppend(_ n: Int) {
+        count += n
+        if count > written { written = count }
+    }
 
     func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         let tail = reserveTail(bytes.count)
         memcpy(tail, source, bytes.count)
-        count += bytes.count
+        didAppend(bytes.count)
     }
 
     /// Drops the first `n` bytes, moving the rest to the front.
@@ -60,10 +69,11 @@ final class ByteBuffer {
         while newCapacity < needed { newCapacity *= 2 }
         let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
         if count > 0 { memcpy(fresh, base, count) }
-        wipe(base, capacity)
+        wipe(base, max(written, count))
         base.deallocate()
         base = fresh
         capacity = newCapacity
+        written = count
     }
 }
 
