@@ -8,23 +8,25 @@
 
 /// A few byte patterns searched for together, in one pass over a buffer.
 ///
-/// The scan slides a window as long as the shortest pattern and looks at the window's last two
-/// bytes: a table (after Wu and Manber's multi-pattern search) says how far the window can move before those two bytes could line
-/// up with any pattern, which for text that holds no echo is almost the whole window. Only where
-/// the table allows a match are the patterns compared. Every start position is thus either skipped
-/// because no pattern can begin there, or checked.
+/// Every occurrence of a pattern covers at least `shortest` bytes, so it holds one of the byte
+/// pairs that start every `shortest - 1` bytes (the samples): the scan reads only those pairs and
+/// looks each up in a bit set of the pairs the patterns' first `shortest` bytes hold (8 KiB, in
+/// the first-level cache). The samples do not depend on one another, so the loads overlap;
+/// for text with no echo that is two byte loads and a bit test per `shortest - 1` bytes. Only
+/// where a sample's pair is in the set are the starts that put that pair inside a pattern
+/// compared with the patterns. Every start position is thus either ruled out by a sample or
+/// checked.
 ///
 /// The patterns are forms of a secret: a class, shared by the scrubbers made from one, whose
 /// storage is zeroed when the last one goes.
 final class PatternSet: @unchecked Sendable {
     private(set) var patterns: [[UInt8]]
-    /// The shortest pattern's length: the window.
+    /// The shortest pattern's length: the stretch every occurrence covers.
     let shortest: Int
     let longest: Int
-    /// Indexed by two bytes (64 KiB, exact: no two pairs share an entry): how far the window may
-    /// move when those are its last two bytes (0: a pattern's first `shortest` bytes may end
-    /// here; compare).
-    private var shifts: [UInt8]
+    /// A bit for each byte pair (first byte high) that starts at offset 0 to `shortest - 2` of a pattern.
+    private let pairBits: UnsafeMutablePointer<UInt64>
+    private static let pairWords = (1 << 16) / 64
 
     @inline(__always)
     private static func index(_ first: UInt8, _ second: UInt8) -> Int {
@@ -37,24 +39,22 @@ final class PatternSet: @unchecked Sendable {
         self.patterns = patterns.sorted { $0.count > $1.count }
         shortest = patterns.map(\.count).min()!
         longest = patterns.map(\.count).max()!
-        let window = shortest
-        let largest = UInt8(clamping: max(window - 1, 0))
-        var table = [UInt8](repeating: largest, count: 1 << 16)
-        if window >= 2 {
+        pairBits = .allocate(capacity: Self.pairWords)
+        pairBits.initialize(repeating: 0, count: Self.pairWords)
+        if shortest >= 2 {
             for pattern in patterns {
-                // The block ending at j (bytes j-1, j) sits `window - 1 - j` bytes before the window's end.
-                for j in 1..<window {
-                    let index = Self.index(pattern[j - 1], pattern[j])
-                    table[index] = min(table[index], UInt8(clamping: window - 1 - j))
+                for offset in 0..<(shortest - 1) {
+                    let index = Self.index(pattern[offset], pattern[offset + 1])
+                    pairBits[index >> 6] |= 1 << UInt64(index & 63)
                 }
             }
         }
-        shifts = table
     }
 
     deinit {
         for index in patterns.indices { patterns[index].withUnsafeMutableBytes { zeroBytes($0) } }
-        shifts.withUnsafeMutableBytes { zeroBytes($0) }
+        zeroBytes(UnsafeMutableRawBufferPointer(start: pairBits, count: Self.pairWords * 8))
+        pairBits.deallocate()
     }
 
     /// The earliest pattern that lies wholly in `buffer` and starts in `position..<limit` (the
@@ -65,27 +65,32 @@ final class PatternSet: @unchecked Sendable {
         let count = buffer.count
         guard let base = buffer.baseAddress, position < limit, position + shortest <= count else { return nil }
         let bytes = base.assumingMemoryBound(to: UInt8.self)
+        // Starts past this cannot hold a whole pattern.
+        let startEnd = min(limit, count - shortest + 1)
         if shortest < 2 {
-            for start in position..<min(limit, count) {
+            for start in position..<startEnd {
                 if let length = matchLength(bytes, count, at: start) { return (start, length) }
             }
             return nil
         }
-        var end = position + shortest - 1  // the window's last byte
-        let lastEnd = min(count, limit + shortest - 1)
-        return shifts.withUnsafeBufferPointer { table in
-            while end < lastEnd {
-                let shift = Int(table[Self.index(bytes[end - 1], bytes[end])])
-                if shift != 0 {
-                    end += shift
-                    continue
+        let step = shortest - 1
+        // An occurrence starting at p holds the sample s with p <= s <= p + step - 1.
+        let sampleEnd = min(startEnd + step - 1, count - 1)
+        var sample = position
+        while sample < sampleEnd {
+            let index = Self.index(bytes[sample], bytes[sample + 1])
+            if pairBits[index >> 6] & (1 << UInt64(index & 63)) != 0 {
+                let first = max(position, sample - step + 1)
+                let last = min(sample, startEnd - 1)
+                if first <= last {
+                    for start in first...last {
+                        if let length = matchLength(bytes, count, at: start) { return (start, length) }
+                    }
                 }
-                let start = end - shortest + 1
-                if let length = matchLength(bytes, count, at: start) { return (start, length) }
-                end += 1
             }
-            return nil
+            sample += step
         }
+        return nil
     }
 
     /// The longest pattern that starts at `start` and lies wholly in the buffer.

@@ -95,6 +95,31 @@ import Testing
         }
     }
 
+    /// The sampled scan with the shortest patterns (one sample every one or two bytes) and with
+    /// lengths far apart, over text made of the patterns' own bytes: still what a naive search finds.
+    @Test(arguments: [["ab"], ["abc", "bca"], ["ab", "abcdefgh"], ["xyz", "xyzxyzxyzxyz", "zyx"], ["aaaa", "aaab"]])
+    func patternSetWithShortPatternsAgreesWithNaiveSearch(_ texts: [String]) {
+        let forms = texts.map { Array($0.utf8) }
+        let set = PatternSet(forms)
+        var random = SeededGenerator(seed: UInt64(texts.joined().utf8.count))
+        let alphabet = Array(Set(forms.joined())) + [UInt8(ascii: "-")]
+        for _ in 0..<200 {
+            let input = (0..<Int.random(in: 0...40, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+            let from = Int.random(in: 0...input.count, using: &random)
+            let limit = Int.random(in: from...input.count + 1, using: &random)
+            var expected: (start: Int, length: Int)?
+            search: for start in from..<min(limit, input.count) {
+                for form in forms.sorted(by: { $0.count > $1.count })
+                where start + form.count <= input.count && Array(input[start..<start + form.count]) == form {
+                    expected = (start, form.count)
+                    break search
+                }
+            }
+            let found = input.withUnsafeBytes { set.firstMatch(in: $0, from: from, startsBefore: limit) }
+            #expect(found?.start == expected?.start && found?.length == expected?.length, "\(input) from \(from) limit \(limit)")
+        }
+    }
+
     @Test func oneByteSecretIsStillCaught() {
         let scrubber = EchoScrubber(secret: SecretBytes(Array("k".utf8)))
         var out = scrubber.feed(Array("a k b".utf8))
