@@ -98,8 +98,14 @@ public final class TestAccount: @unchecked Sendable {
         }
         try? deleteAccount(name)
         if let runtimeDirectory { FileIO.removeTree(runtimeDirectory) }
-        // The session store agentbox makes for the account where there is no /run/user/UID.
-        FileIO.removeTree("/dev/shm/agentbox-\(uid)")
+        // The session stores agentbox makes for the account where there is no /run/user/UID:
+        // `/dev/shm/agentbox-UID`, and `agentbox-0` (or another id) when it ran in a user
+        // namespace of the account's that mapped it to that id. Only directories the account owns.
+        for entry in FileIO.directoryEntries("/dev/shm") where entry.hasPrefix("agentbox-") {
+            var info = stat()
+            let path = "/dev/shm/" + entry
+            if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_uid == uid { FileIO.removeTree(path) }
+        }
         FileIO.removeTree(home)
         keyDirectory.remove()
     }
