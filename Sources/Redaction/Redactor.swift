@@ -214,10 +214,9 @@ public final class Redactor: @unchecked Sendable {
         for (index, token) in tokens.enumerated() {
             for first in token.prefix[0].members { tokenStartFormats[Int(first)] |= 1 << UInt8(index) }
             for offset in token.anchor...(token.anchor + 1) {
+                let seconds = token.prefix[offset + 1].members
                 for first in token.prefix[offset].members {
-                    for second in token.prefix[offset + 1].members {
-                        tokenPairs[Int(first) | Int(second) << 8] |= 1 << UInt8(index)
-                    }
+                    for second in seconds { tokenPairs[Int(first) | Int(second) << 8] |= 1 << UInt8(index) }
                 }
             }
             tailWindow = max(tailWindow, token.anchor + 3)
