@@ -176,7 +176,6 @@ public enum AgentboxCommand {
         StopSignals.install()
 
         let store = SessionStore(environment: environment)
-        for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }
         let id = Crypto.randomToken(byteCount: 6)
         let paths: (home: String, root: String)
         do {
@@ -251,6 +250,9 @@ public enum AgentboxCommand {
             try? store.write(SessionRecord(
                 id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
                 leaseId: grant?.leaseId ?? "", supervisorPid: getpid(), workdir: workdir))
+            // Leftovers of sessions whose supervisor died, cleared while the agent starts (not
+            // before: it is no step of this session's). Ours has a record with a live supervisor.
+            for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }
             if let grant, let client {
                 supervisor.endAtExpiry(grant.expiresAt)
                 supervisor.watchLease(client: client, leaseId: grant.leaseId, onDisconnect: grant.onDisconnect,
