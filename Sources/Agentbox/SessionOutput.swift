@@ -36,7 +36,20 @@ struct SessionOutputOptions {
 /// the agent exits → `finish()` (before the session directory is removed). `abandon()` on any
 /// failure in between restores the terminal and closes what was opened.
 final class SessionOutput {
-    let redactor: Redactor
+    /// Every value the session received, until the redactor is built from them.
+    private var secrets: [RedactionSecret]
+    private var builtRedactor: Redactor?
+    /// Built on first use, in `start()`: after the spawn, while the agent starts, and not on the
+    /// way to it. The agent's first bytes wait in its pipe or pty meanwhile.
+    var redactor: Redactor {
+        if let builtRedactor { return builtRedactor }
+        let made = Redactor(secrets: secrets)
+        for warning in made.warnings { progress("warning: \(warning)") }
+        for index in secrets.indices { secrets[index].value.withUnsafeMutableBytes { ab_zero($0) } }
+        secrets = []
+        builtRedactor = made
+        return made
+    }
     let options: SessionOutputOptions
     /// Where the transcript is written while the session runs, and where it is kept after.
     let transcriptPath: String?
@@ -67,8 +80,7 @@ final class SessionOutput {
         self.options = options
         self.progress = progress
         self.sessionHome = sessionHome
-        redactor = Redactor(secrets: secrets)
-        for warning in redactor.warnings { progress("warning: \(warning)") }
+        self.secrets = secrets
         let (keep, keepSource) = try KeepSet.load(options.keepFile, environment: environment)
         self.keep = keep
         if keepSource == nil && record { progress("no keep.txt found: no file the agent writes is kept") }
