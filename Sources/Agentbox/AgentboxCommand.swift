@@ -237,7 +237,7 @@ public enum AgentboxCommand {
             for index in environmentValues.indices { environmentValues[index].value.withUnsafeMutableBytes { ab_zero($0) } }
             granted.removeAll()
             output?.configure(&plan)
-            if let refusal = HostFeatures.detect().refusal(for: plan) { throw refusal }
+            if let refusal = HostFeatures.detect(informational: false).refusal(for: plan) { throw refusal }
             if let signal = StopSignals.received { throw AgentboxError.stoppedBeforeStart(signal) }
             SandboxLauncher.becomeSubreaper()
             if let wiring, network != .host { plan.loopbackListeners = [wiring.port] }

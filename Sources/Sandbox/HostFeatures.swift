@@ -25,15 +25,18 @@ public struct HostFeatures: Sendable, Equatable {
     public static let maxUserNamespacesPath = "/proc/sys/user/max_user_namespaces"
 
     /// Reads the features; `maxUserNamespacesPath` is a parameter so a test can point it elsewhere.
-    public static func detect(maxUserNamespacesPath: String = HostFeatures.maxUserNamespacesPath) -> HostFeatures {
-        let version = ab_cgroup_version()
-        let cgroup: Int? = version == 0 ? nil : Int(version)
+    /// Without `informational`, only what `refusal(for:)` decides on (for `start`: the host's
+    /// mount table and cgroup version are for `doctor`).
+    public static func detect(
+        maxUserNamespacesPath: String = HostFeatures.maxUserNamespacesPath, informational: Bool = true
+    ) -> HostFeatures {
+        let version = informational ? ab_cgroup_version() : 0
         return HostFeatures(
             maxUserNamespaces: readInteger(maxUserNamespacesPath),
             unprivilegedUserNamespaceClone: readInteger("/proc/sys/kernel/unprivileged_userns_clone"),
             seccomp: ab_seccomp_available() == 1,
-            hostProcHidepid: ab_mountinfo_has_hidepid("/proc/self/mountinfo", "/proc") == 1,
-            cgroupVersion: cgroup,
+            hostProcHidepid: informational && ab_mountinfo_has_hidepid("/proc/self/mountinfo", "/proc") == 1,
+            cgroupVersion: version == 0 ? nil : Int(version),
             isRoot: geteuid() == 0)
     }
 
