@@ -47,7 +47,8 @@ public enum AgentboxCommand {
                  agentbox would do.
 
         Exit status: COMMAND's own status once it runs (128+N when killed by signal N, e.g. 143
-        after stop or lease end); 64 usage error; 69 broker unreachable; 70 broker answer refused;
+        after stop or lease end; a session ended by stop, lease end, revocation or disconnect is
+        never 0: 143 when COMMAND caught the signal and exited 0); 64 usage error; 69 broker unreachable; 70 broker answer refused;
         71 a sandbox step failed; 77 denied; 78 refused: the box cannot provide a protection asked
         for, or the working directory would expose too much; 126 COMMAND not executable;
         127 COMMAND not found; 1 stop/list: no such session.
@@ -144,6 +145,9 @@ public enum AgentboxCommand {
             return 0
         }
 
+        // From here on a stop signal is remembered, and acted on once the session runs (or the
+        // session is not started); while the lease is asked for, it gives the request up.
+        StopSignals.install()
         // The lease first: nothing is built for a request the laptop refuses.
         var grant: LeaseGrant?
         var client: LeaseClient?
@@ -154,7 +158,7 @@ public enum AgentboxCommand {
                 nonce: environment[RemoteRuntimeDirectory.nonceEnvironmentName], progress: progress)
             let request = LeaseRequest(profile: profile, cwd: workdir, argv: command, requestedNames: [],
                                        remoteUser: SecretsCommand.currentUserName(), agent: true)
-            let answer = try leaseClient.requestLease(request)
+            let answer = try requestLeaseUnlessStopped(leaseClient, request)
             do {
                 network = try SandboxSettings.network(profile: answer.network, requested: requestedNetwork)
                 if let account = try SandboxSettings.account(profile: answer.runAs, requested: runAs) {
@@ -171,10 +175,6 @@ public enum AgentboxCommand {
         func releaseLease(_ ending: LeaseEnding) {
             if let grant, let client { _ = try? client.release(grant.leaseId, ending: ending) }
         }
-        // From here on a stop signal is remembered, and acted on once the session runs (or the
-        // session is not started).
-        StopSignals.install()
-
         let store = SessionStore(environment: environment)
         let id = Crypto.randomToken(byteCount: 6)
         let paths: (home: String, root: String)
@@ -249,7 +249,8 @@ public enum AgentboxCommand {
             supervisor.handleSignals()
             try? store.write(SessionRecord(
                 id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
-                leaseId: grant?.leaseId ?? "", supervisorPid: getpid(), workdir: workdir))
+                leaseId: grant?.leaseId ?? "", supervisorPid: SupervisorIdentity.current.pid,
+                supervisorStart: SupervisorIdentity.current.startTime, workdir: workdir))
             // Leftovers of sessions whose supervisor died, cleared while the agent starts (not
             // before: it is no step of this session's). Ours has a record with a live supervisor.
             for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }
@@ -272,7 +273,25 @@ public enum AgentboxCommand {
         }
         store.remove(id)
         releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome, scrubFindings: scrubFindings))
-        return outcome
+        return exitStatus(outcome, endReason: endReason)
+    }
+
+    /// agentbox's own status: the command's, except that a session agentbox ended (stop, lease
+    /// end, revocation, disconnect) never reports success, even when the command caught SIGTERM
+    /// and exited 0: `agentbox start … && next` must not go on. The broker's audit keeps the
+    /// command's own status.
+    static func exitStatus(_ outcome: Int32, endReason: String) -> Int32 {
+        endReason != SessionEnd.exit.rawValue && outcome == 0 ? 128 + SIGTERM : outcome
+    }
+
+    /// The grant, or `stoppedBeforeStart` when a stop signal gave the request up.
+    static func requestLeaseUnlessStopped(_ client: LeaseClient, _ request: LeaseRequest) throws -> LeaseGrant {
+        do {
+            return try client.requestLease(request, cancelDescriptor: StopSignals.wakeDescriptor)
+        } catch {
+            if case .cancelled = error { throw AgentboxError.stoppedBeforeStart(StopSignals.received ?? SIGTERM) }
+            throw error
+        }
     }
 
     /// The agent's environment: a minimal base from ours plus the lease's grant; never the
@@ -352,7 +371,7 @@ public enum AgentboxCommand {
         records.sort { $0.id < $1.id }
         print("ID            PROFILE           EXPIRES               PID      COMMAND")
         for record in records {
-            let alive = kill(record.supervisorPid, 0) == 0
+            let alive = record.supervisor.isRunning
             let expiry = record.leaseExpiry == 0 ? "-" : formatTime(record.leaseExpiry)
             print("\(pad(record.id, 13)) \(pad(record.profile, 17)) \(pad(expiry, 21)) \(pad(String(record.supervisorPid), 8)) \(record.command.joined(separator: " "))\(alive ? "" : "  (stale)")")
         }
@@ -363,9 +382,14 @@ public enum AgentboxCommand {
         let id = try args.requiredOperand("ID")
         try args.finish()
         guard let store = SessionStore.holding(id, environment: environment), let record = store.read(id),
-            kill(record.supervisorPid, 0) == 0
+            record.supervisor.isRunning
         else { throw AgentboxError.noSuchSession(id) }
-        guard kill(record.supervisorPid, SIGTERM) == 0 else { throw AgentboxError.system("cannot signal \(record.supervisorPid): \(SystemError("kill"))") }
+        // Through a pidfd, checked against the record's start time: never a process that got a
+        // dead supervisor's pid.
+        guard record.supervisor.send(SIGTERM) else {
+            if !record.supervisor.isRunning { throw AgentboxError.noSuchSession(id) }
+            throw AgentboxError.system("cannot signal \(record.supervisorPid): \(SystemError("pidfd_send_signal"))")
+        }
         // The supervisor removes the record at teardown.
         for _ in 0..<1000 {
             if store.read(id) == nil { return 0 }

@@ -18,24 +18,30 @@ public struct SessionRecord: Equatable, Sendable {
     public var leaseExpiry: Int64
     public var leaseId: String
     public var supervisorPid: Int32
+    /// The supervisor's start time (`SupervisorIdentity`); 0 in a record without one, which
+    /// then never counts as live.
+    public var supervisorStart: UInt64
     public var workdir: String
 
     public init(id: String, profile: String, command: [String], leaseExpiry: Int64, leaseId: String,
-                supervisorPid: Int32, workdir: String) {
+                supervisorPid: Int32, supervisorStart: UInt64 = 0, workdir: String) {
         self.id = id
         self.profile = profile
         self.command = command
         self.leaseExpiry = leaseExpiry
         self.leaseId = leaseId
         self.supervisorPid = supervisorPid
+        self.supervisorStart = supervisorStart
         self.workdir = workdir
     }
+
+    public var supervisor: SupervisorIdentity { SupervisorIdentity(pid: supervisorPid, startTime: supervisorStart) }
 
     public var text: String {
         let fields: [(String, String)] = [
             ("id", id), ("profile", profile), ("command", command.joined(separator: " ")),
             ("leaseExpiry", String(leaseExpiry)), ("leaseId", leaseId), ("supervisorPid", String(supervisorPid)),
-            ("workdir", workdir),
+            ("supervisorStart", String(supervisorStart)), ("workdir", workdir),
         ]
         // Built on bytes: every newline byte is dropped from the values (a "\r\n" too, which a
         // filter on Characters would keep as one grapheme).
@@ -59,7 +65,7 @@ public struct SessionRecord: Equatable, Sendable {
         return SessionRecord(
             id: id, profile: values["profile"] ?? "", command: (values["command"] ?? "").split(separator: " ").map(String.init),
             leaseExpiry: Int64(values["leaseExpiry"] ?? "") ?? 0, leaseId: values["leaseId"] ?? "", supervisorPid: pid,
-            workdir: values["workdir"] ?? "")
+            supervisorStart: UInt64(values["supervisorStart"] ?? "") ?? 0, workdir: values["workdir"] ?? "")
     }
 }
 
@@ -138,7 +144,7 @@ public struct SessionStore {
         clock_gettime(CLOCK_REALTIME, &now)
         for name in names {
             if let record = read(name) {
-                guard kill(record.supervisorPid, 0) != 0 && errno == ESRCH else { continue }
+                guard !record.supervisor.isRunning else { continue }
             } else {
                 var info = stat()
                 guard lstat(sessionDirectory(name), &info) == 0, info.st_mode & S_IFMT == S_IFDIR,

@@ -35,16 +35,20 @@ extension SessionStore {
     /// Every store a session of `uid` may be in, the one `runtimeDirectory` picks now first. A
     /// session stays where it started, and the pick can change meanwhile (`/run/user/UID` appears
     /// at login; someone else makes `/dev/shm/agentbox-UID`), so `list`, `stop` and `redact
-    /// --from-session` look in all of them (only directories that are ours).
+    /// --from-session` look in all of them. Only stores that are ours: the runtime directory and
+    /// its `sessions` real directories (no symbolic links), owned by `uid` and private. `$HOME`
+    /// may be someone else's (`sudo -E`): records there would name pids to signal and directories
+    /// to remove.
     public static func all(uid: uid_t, home: String) -> [SessionStore] {
         var directories = [runtimeDirectory(uid: uid, home: home)]
         let runUser = "/run/user/\(uid)"
         if isDirectory(runUser, ownedBy: uid, privateOnly: false) { directories.append(runUser + "/agentbox") }
-        let sharedMemory = "/dev/shm/agentbox-\(uid)"
-        if isDirectory(sharedMemory, ownedBy: uid, privateOnly: true) { directories.append(sharedMemory) }
+        directories.append("/dev/shm/agentbox-\(uid)")
         directories.append(home + "/.agentbox/run")
         var seen = Set<String>()
-        return directories.filter { seen.insert($0).inserted }.map { SessionStore(directory: $0 + "/sessions") }
+        return directories.filter { seen.insert($0).inserted }
+            .filter { isDirectory($0, ownedBy: uid, privateOnly: true) && isDirectory($0 + "/sessions", ownedBy: uid, privateOnly: true) }
+            .map { SessionStore(directory: $0 + "/sessions") }
     }
 
     public static func all(environment: [String: String]) -> [SessionStore] {

@@ -15,8 +15,9 @@ import Darwin
 /// kills agentbox with the session half made), remembered until the session can act on it, then
 /// acted on on a thread of its own (`onStop`).
 ///
-/// Installed once the lease is granted, not before: while agentbox waits for approval, ^C must
-/// still simply end it.
+/// Installed before the lease is asked for: while agentbox waits for the broker (approval, vault
+/// unlock), a stop signal gives the request up (`wakeDescriptor` cancels it) and agentbox ends;
+/// one that comes after the grant has the lease released before anything is built.
 enum StopSignals {
     static let signals = [SIGTERM, SIGINT, SIGHUP]
 
@@ -42,6 +43,9 @@ enum StopSignals {
             sigaction(signalNumber, &action, nil)
         }
     }
+
+    /// Readable once a stop signal has arrived (never read here: `onStop`'s thread takes the byte).
+    static var wakeDescriptor: Int32? { stopWakeDescriptors.0 >= 0 ? stopWakeDescriptors.0 : nil }
 
     /// The first stop signal received, if any.
     static var received: Int32? {

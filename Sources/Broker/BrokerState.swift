@@ -23,6 +23,11 @@ final class BrokerState: @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// Waits (lock held) for a change, at most `seconds`.
+    func waitForChange(atMost seconds: Double) {
+        _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+    }
+
     /// Waits (lock held) until `done()` or the deadline; returns whether `done()` became true.
     func wait(until deadline: Int64, _ done: () -> Bool) -> Bool {
         while !done() {

@@ -46,8 +46,11 @@ final class LeaseService: @unchecked Sendable {
         return HTTPResponse(status: 202, body: WireJSON.encode(pending))
     }
 
-    /// The long-poll: blocks until the developer answers, the approval times out, or the session ends.
-    func awaitApproval(session: Session, approvalId: String) -> HTTPResponse {
+    /// The long-poll: blocks until the developer answers, the approval times out, the session
+    /// ends, or the client leaves (`clientLeft`: it closed the connection, e.g. ^C). A client that
+    /// left gets no lease, even when the approval comes after: nobody would hold or release it.
+    /// The last waiter to leave withdraws the request, so it no longer waits on the laptop.
+    func awaitApproval(session: Session, approvalId: String, clientLeft: () -> Bool = { false }) -> HTTPResponse {
         let found: ApprovalRecord? = state.withLock {
             guard let record = state.approvals[approvalId], record.context.sessionId == session.id else { return nil }
             record.waiting += 1
@@ -56,9 +59,23 @@ final class LeaseService: @unchecked Sendable {
         guard let record = found else {
             return errorResponse(404, "unknown-approval", "no pending approval \(approvalId) in this session")
         }
-        let outcome: ApprovalRecord.Outcome = state.withLock {
-            _ = state.wait(until: record.deadline + 1) { record.outcome != nil || session.ended }
+        let outcome: ApprovalRecord.Outcome? = state.withLock {
+            var left = false
+            while record.outcome == nil && !session.ended && nowSeconds() <= record.deadline {
+                state.waitForChange(atMost: Self.clientCheckInterval)
+                if record.outcome == nil && clientLeft() {
+                    left = true
+                    break
+                }
+            }
             record.waiting -= 1
+            if left {
+                if record.waiting == 0 {
+                    record.outcome = .denied(code: "client-left", message: "withdrawn: the requester left before an answer")
+                    finish(record)
+                }
+                return nil
+            }
             if record.outcome == nil {
                 record.outcome = session.ended
                     ? .denied(code: "session-ended", message: "denied: the SSH session ended while waiting for approval")
@@ -68,12 +85,22 @@ final class LeaseService: @unchecked Sendable {
             return record.outcome!
         }
         switch outcome {
-        case .approved(let choice):
+        case .approved(let choice)?:
+            if clientLeft() {
+                audit.record("grant-withheld", fields(record.context, ["approval": .string(record.id),
+                                                                     "reason": "client-left"]))
+                return errorResponse(410, "client-left", "the requester left before the approval")
+            }
             return issue(record.context, record.terms, approval: "approved \(choice.rawValue) (\(record.id))")
-        case .denied(let code, let message):
+        case .denied(let code, let message)?:
             return errorResponse(403, code, message)
+        case nil:
+            return errorResponse(410, "client-left", "the requester left before an answer")
         }
     }
+
+    /// How often a waiting approval looks at its client's connection.
+    static let clientCheckInterval = 0.2
 
     // MARK: - Approval bookkeeping (lock held)
 

@@ -28,7 +28,7 @@ struct SessionAPI: HTTPHandler {
                 sessionId: session.id, host: session.host, remoteUser: session.remoteUser,
                 createdAt: session.createdAt, activeLeases: active)))
         case ("GET", 3, let p) where p[1] == "approvals":
-            return core.leaseService.awaitApproval(session: session, approvalId: p[2])
+            return core.leaseService.awaitApproval(session: session, approvalId: p[2], clientLeft: request.connectionClosed)
         case ("GET", 4, let p) where p[1] == "leases" && p[3] == "watch":
             let timeout = min(max(Int64(request.query["timeout"] ?? "") ?? 25, 1), 300)
             return statusResponse(core.watch(p[2], session: session, timeout: timeout), p[2])

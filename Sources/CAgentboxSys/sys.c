@@ -14,6 +14,24 @@
 #include <sys/syscall.h>
 #endif
 
+int ab_pidfd_open(pid_t pid) {
+#if defined(__linux__)
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int ab_pidfd_send_signal(int pidfd, int signal) {
+#if defined(__linux__)
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 int ab_peer_credentials(int fd, uid_t *uid, pid_t *pid) {
 #if defined(__linux__)
     struct ucred cred;

@@ -18,14 +18,17 @@ public struct LeaseClient: Sendable {
     private var client: UnixHTTPClient { UnixHTTPClient(socketPath: socketPath) }
     private var headers: [String: String] { nonce.map { [Route.nonceHeader: $0] } ?? [:] }
 
-    public func requestLease(_ request: LeaseRequest) throws(SecretsError) -> LeaseGrant {
-        var response = try send("POST", Route.lease, body: WireJSON.encode(request), timeout: 60)
+    /// - Parameter cancelDescriptor: when it becomes readable (a stop signal's wake-up pipe), the
+    ///   request is given up and its connection closed (`SecretsError.cancelled`); the broker then
+    ///   withdraws a pending approval and grants nothing.
+    public func requestLease(_ request: LeaseRequest, cancelDescriptor: Int32? = nil) throws(SecretsError) -> LeaseGrant {
+        var response = try send("POST", Route.lease, body: WireJSON.encode(request), timeout: 60, cancel: cancelDescriptor)
         defer { response.scrub() }
         if response.status == 202 {
             let pending = try decode(PendingApproval.self, response)
             progress("waiting for approval on the laptop (\(pending.approvalId), up to \(pending.timeoutSeconds)s)…")
             var answer = try send("GET", Route.approval(pending.approvalId), body: nil,
-                                  timeout: Int(pending.timeoutSeconds) + 30)
+                                  timeout: Int(pending.timeoutSeconds) + 30, cancel: cancelDescriptor)
             defer { answer.scrub() }
             let grant = try grantOrDenial(answer)
             progress("approved on the laptop")
@@ -57,11 +60,14 @@ public struct LeaseClient: Sendable {
         return try decode(SessionSummary.self, response)
     }
 
-    private func send(_ method: String, _ path: String, body: [UInt8]?, timeout: Int) throws(SecretsError)
-        -> HTTPClientResponse
+    private func send(_ method: String, _ path: String, body: [UInt8]?, timeout: Int, cancel: Int32? = nil)
+        throws(SecretsError) -> HTTPClientResponse
     {
         do {
-            return try client.send(method, path, headers: headers, body: body, timeoutSeconds: timeout)
+            return try client.send(method, path, headers: headers, body: body, timeoutSeconds: timeout,
+                                   cancelDescriptor: cancel)
+        } catch .cancelled {
+            throw .cancelled
         } catch {
             throw .brokerUnreachable("\(error)")
         }

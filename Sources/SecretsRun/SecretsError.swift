@@ -8,6 +8,8 @@ public enum SecretsError: Error, CustomStringConvertible {
     case protocolViolation(String)
     case badRequestFile(String)
     case exec(command: String, code: Int32)
+    /// The request was given up (a stop signal while it waited); nothing was granted to us.
+    case cancelled
 
     public var exitCode: Int32 {
         switch self {
@@ -17,6 +19,7 @@ public enum SecretsError: Error, CustomStringConvertible {
         case .protocolViolation: return ExitCode.software.rawValue
         case .badRequestFile: return ExitCode.dataError.rawValue
         case .exec(_, let code): return code == ENOENT ? 127 : 126
+        case .cancelled: return 128 + SIGINT
         }
     }
 
@@ -28,6 +31,7 @@ public enum SecretsError: Error, CustomStringConvertible {
         case .protocolViolation(let message): return "the broker's answer was refused: \(message)"
         case .badRequestFile(let message): return message
         case .exec(let command, let code): return "cannot execute \(command): \(String(cString: strerror(code)))"
+        case .cancelled: return "the lease request was given up"
         }
     }
 }

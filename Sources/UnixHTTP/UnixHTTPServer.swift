@@ -126,10 +126,12 @@ private func respond(
     if progress.tooLarge {
         return errorResponse(413, "too-large", "request body over \(UnixHTTPServer.maximumBodyBytes) bytes")
     }
-    let request = HTTPRequest(
+    var request = HTTPRequest(
         method: method, path: url, query: values(connection, .GET_ARGUMENT_KIND),
         headers: values(connection, .HEADER_KIND), body: progress.body,
         peer: PeerCredentials(uid: uid, pid: pid))
+    let socket = ab_mhd_connection_fd(connection)
+    request.connectionClosed = { connectionHasClosed(socket) }
     return server.handler.handle(request)
 }
 
@@ -163,4 +165,11 @@ private func send(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD
 /// A JSON error body `{"code":…, "message":…}` without going through a JSON encoder.
 public func errorResponse(_ status: Int, _ code: String, _ message: String) -> HTTPResponse {
     HTTPResponse(status: status, body: Array("{\"code\":\(JSONString.quote(code)),\"message\":\(JSONString.quote(message))}".utf8))
+}
+
+/// POLLHUP or POLLERR on the connection: the peer closed it. A half-close shows as readable, not
+/// as a hang-up, and does not count.
+func connectionHasClosed(_ socket: Int32) -> Bool {
+    var probe = pollfd(fd: socket, events: 0, revents: 0)
+    return poll(&probe, 1, 0) == 1 && probe.revents & Int16(POLLHUP | POLLERR) != 0
 }

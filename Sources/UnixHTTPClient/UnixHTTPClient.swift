@@ -14,12 +14,15 @@ public enum HTTPClientError: Error, Equatable, CustomStringConvertible {
     case unreachable(socketPath: String, detail: String)
     case timedOut(socketPath: String, seconds: Int)
     case failed(detail: String)
+    /// The cancel descriptor became readable before the answer was complete.
+    case cancelled
 
     public var description: String {
         switch self {
         case .unreachable(let path, let detail): return "cannot reach the broker at \(path): \(detail)"
         case .timedOut(let path, let seconds): return "no answer from \(path) within \(seconds)s"
         case .failed(let detail): return "HTTP request failed: \(detail)"
+        case .cancelled: return "the request was cancelled"
         }
     }
 }
@@ -55,17 +58,20 @@ public struct UnixHTTPClient: Sendable {
         self.socketPath = socketPath
     }
 
+    /// - Parameter cancelDescriptor: when it becomes readable (it is not read), the request is
+    ///   given up and the connection closed: `HTTPClientError.cancelled`.
     public func send(
         _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil,
-        timeoutSeconds: Int = 30
+        timeoutSeconds: Int = 30, cancelDescriptor: Int32? = nil
     ) throws(HTTPClientError) -> HTTPClientResponse {
         var request = try Self.encodeRequest(method: method, path: path, headers: headers, body: body)
         defer { request.withUnsafeMutableBytes { ab_secure_zero($0.baseAddress, $0.count) } }
         let deadline = monotonicSeconds() + Double(timeoutSeconds)
         let fd = try connectSocket()
         defer { close(fd) }
-        try writeAll(fd, request, deadline: deadline, timeoutSeconds: timeoutSeconds)
-        var raw = try readToEnd(fd, deadline: deadline, timeoutSeconds: timeoutSeconds)
+        let wait = Wait(deadline: deadline, timeoutSeconds: timeoutSeconds, cancelDescriptor: cancelDescriptor)
+        try writeAll(fd, request, wait)
+        var raw = try readToEnd(fd, wait)
         defer { raw.withUnsafeMutableBytes { ab_secure_zero($0.baseAddress, $0.count) } }
         if raw.isEmpty {
             throw .unreachable(socketPath: socketPath, detail: "the connection closed before an answer (did the SSH session end?)")
@@ -122,21 +128,32 @@ public struct UnixHTTPClient: Sendable {
         return fd
     }
 
-    private func waitFor(_ fd: Int32, events: Int16, deadline: Double, timeoutSeconds: Int) throws(HTTPClientError) {
+    /// How long a request may wait, and what may cancel it.
+    private struct Wait {
+        var deadline: Double
+        var timeoutSeconds: Int
+        var cancelDescriptor: Int32?
+    }
+
+    private func waitFor(_ fd: Int32, events: Int16, _ wait: Wait) throws(HTTPClientError) {
         while true {
-            let remaining = deadline - monotonicSeconds()
-            if remaining <= 0 { throw .timedOut(socketPath: socketPath, seconds: timeoutSeconds) }
-            var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&descriptor, 1, Int32(min(remaining * 1000, 60_000)) + 1)
-            if ready > 0 { return }
+            let remaining = wait.deadline - monotonicSeconds()
+            if remaining <= 0 { throw .timedOut(socketPath: socketPath, seconds: wait.timeoutSeconds) }
+            var descriptors = [pollfd(fd: fd, events: events, revents: 0)]
+            if let cancel = wait.cancelDescriptor { descriptors.append(pollfd(fd: cancel, events: Int16(POLLIN), revents: 0)) }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(min(remaining * 1000, 60_000)) + 1)
+            if ready > 0 {
+                if descriptors.count > 1 && descriptors[1].revents != 0 { throw .cancelled }
+                return
+            }
             if ready < 0 && errno != EINTR { throw .failed(detail: "poll: \(SystemError("poll"))") }
         }
     }
 
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8], deadline: Double, timeoutSeconds: Int) throws(HTTPClientError) {
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8], _ wait: Wait) throws(HTTPClientError) {
         var offset = 0
         while offset < bytes.count {
-            try waitFor(fd, events: Int16(POLLOUT), deadline: deadline, timeoutSeconds: timeoutSeconds)
+            try waitFor(fd, events: Int16(POLLOUT), wait)
             let written = bytes.withUnsafeBytes { socketSend(fd, $0.baseAddress! + offset, $0.count - offset, noSignalFlag) }
             if written < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
@@ -146,12 +163,12 @@ public struct UnixHTTPClient: Sendable {
         }
     }
 
-    private func readToEnd(_ fd: Int32, deadline: Double, timeoutSeconds: Int) throws(HTTPClientError) -> [UInt8] {
+    private func readToEnd(_ fd: Int32, _ wait: Wait) throws(HTTPClientError) -> [UInt8] {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
         defer { buffer.withUnsafeMutableBytes { ab_secure_zero($0.baseAddress, $0.count) } }
         while true {
-            try waitFor(fd, events: Int16(POLLIN), deadline: deadline, timeoutSeconds: timeoutSeconds)
+            try waitFor(fd, events: Int16(POLLIN), wait)
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count == 0 { return result }
             if count < 0 {

@@ -18,7 +18,7 @@ struct AgentProxyTests {
         let workdir: String
         let control: String
         let environment: [String: String]
-        let broker: RunningChild
+        let broker: LocalBroker
 
         init() throws {
             directory = try TemporaryDirectory(prefix: "abap")
@@ -49,13 +49,9 @@ struct AgentProxyTests {
                           allow: ["POST /responses", "GET /models", "POST /chat/completions"]
                           allowPrivateUpstream: true
                 """.utf8))
-            environment = ["HOME": directory.path, "XDG_RUNTIME_DIR": directory.path, "PATH": SandboxHarness.path]
-            control = directory.path + "/control.sock"
-            broker = try ChildProcess.launch(
-                executable: FileSafety.parent(of: SandboxHarness.agentbox) + "/secret-broker",
-                arguments: ["serve", "--policy", policy, "--socket", control, "--audit-log", directory.path + "/audit.log", "--no-prompt"],
-                environment: environment, logPath: directory.path + "/broker.log")
-            for _ in 0..<200 where !hostFileExists(control) { usleep(25_000) }
+            broker = try LocalBroker(policy: policy, in: directory)
+            environment = broker.environment
+            control = broker.control
         }
 
         /// `devssh --local testhost -- agentbox start github-agent --network proxy-only -- COMMAND`.
@@ -72,7 +68,7 @@ struct AgentProxyTests {
 
         var auditText: String { FileIO.readText(directory.path + "/audit.log") }
 
-        func stop() { _ = broker.terminate(grace: .seconds(2)) }
+        func stop() { broker.stop() }
     }
 
     @Test func agentReachesModelAPIOnlyThroughProxyAndNeverHoldsTheKey() throws {

@@ -12,7 +12,7 @@ import Glibc
 @Suite(.serialized)
 struct DisconnectTests {
     private func startSession(onDisconnect: String, directory: TemporaryDirectory, marker: String)
-        throws -> (broker: RunningChild, session: RunningChild, log: String)
+        throws -> (broker: LocalBroker, session: RunningChild, log: String)
     {
         let binaries = FileSafety.parent(of: SandboxHarness.agentbox)
         let workdir = directory.path + "/work"
@@ -32,14 +32,8 @@ struct DisconnectTests {
                 secrets:
                   TOKEN: file://\(vault)#TOKEN
             """.utf8))
-        let environment = ["HOME": directory.path, "XDG_RUNTIME_DIR": directory.path, "PATH": SandboxHarness.path]
-        let control = directory.path + "/control.sock"
-        let broker = try ChildProcess.launch(
-            executable: binaries + "/secret-broker",
-            arguments: ["serve", "--policy", policy, "--socket", control, "--audit-log", directory.path + "/audit.log",
-                        "--no-prompt"],
-            environment: environment, logPath: directory.path + "/broker.log")
-        for _ in 0..<200 where access(control, F_OK) != 0 { usleep(25_000) }
+        let broker = try LocalBroker(policy: policy, in: directory)
+        let (control, environment) = (broker.control, broker.environment)
         let log = directory.path + "/session.log"
         let session = try ChildProcess.launch(
             executable: binaries + "/devssh",
@@ -63,7 +57,7 @@ struct DisconnectTests {
         let directory = try TemporaryDirectory(prefix: "abd")
         let marker = "3000.\(getpid())1"
         let (broker, session, log) = try startSession(onDisconnect: "kill", directory: directory, marker: marker)
-        defer { _ = broker.terminate(grace: .seconds(2)) }
+        defer { broker.stop() }
         let agentbox = try #require(supervisor(of: session), "\(FileIO.readText(log))")
         session.send(SIGKILL)  // the "connection" goes: the broker ends the session and removes its socket
         _ = session.waitForExit(timeout: .seconds(5))
@@ -82,7 +76,7 @@ struct DisconnectTests {
         let directory = try TemporaryDirectory(prefix: "abd")
         let marker = "3000.\(getpid())2"
         let (broker, session, log) = try startSession(onDisconnect: "continue", directory: directory, marker: marker)
-        defer { _ = broker.terminate(grace: .seconds(2)) }
+        defer { broker.stop() }
         let agentbox = try #require(supervisor(of: session), "\(FileIO.readText(log))")
         defer {
             kill(agentbox, SIGTERM)

@@ -29,14 +29,9 @@ struct LeaseEndTests {
                 secrets:
                   TOKEN: { from: "file://\(vault)#TOKEN", class: inject }
             """.utf8))
-        let environment = ["HOME": directory.path, "XDG_RUNTIME_DIR": directory.path, "PATH": SandboxHarness.path]
-        let control = directory.path + "/control.sock"
-        let broker = try ChildProcess.launch(
-            executable: binaries + "/secret-broker",
-            arguments: ["serve", "--policy", policy, "--socket", control, "--audit-log", directory.path + "/audit.log", "--no-prompt"],
-            environment: environment, logPath: directory.path + "/broker.log")
-        defer { _ = broker.terminate(grace: .seconds(2)) }
-        for _ in 0..<200 where !hostFileExists(control) { usleep(25_000) }
+        let broker = try LocalBroker(policy: policy, in: directory)
+        defer { broker.stop() }
+        let (control, environment) = (broker.control, broker.environment)
 
         let marker = "2000.\(getpid())\(Int.random(in: 1000...9999))"
         let log = directory.path + "/session.log"

@@ -127,7 +127,8 @@ struct SessionEndTests {
     }
 
     /// The directories of sessions whose supervisor is gone (SIGKILL) are removed by the next
-    /// start; a live session's and one being made (no record yet) are not.
+    /// start, also when its pid now belongs to another process; a live session's and one being
+    /// made (no record yet) are not.
     @Test func nextStartRemovesStaleSessionsOnly() throws {
         let harness = try SandboxHarness()
         let store = SessionStore(uid: harness.account.uid, home: harness.account.home)
@@ -137,10 +138,14 @@ struct SessionEndTests {
         let live = try ChildProcess.launch(executable: "/bin/sleep", arguments: ["30"], environment: [:], logPath: "/dev/null")
         defer { kill(live.pid, SIGKILL) }
         try harness.asAccount("/bin/mkdir", ["-m", "0700", FileSafety.parent(of: store.directory), store.directory])
-        for (id, pid) in [("stale0000001", gone.pid), ("live00000001", live.pid)] {
+        let liveStart = try #require(SupervisorIdentity.startTime(of: live.pid))
+        // The live one's record names its start time; a record with the live pid and another
+        // start time is a supervisor whose pid was handed out again: stale.
+        for (id, pid, start) in [("stale0000001", gone.pid, UInt64(1)), ("live00000001", live.pid, liveStart),
+                                 ("reused000001", live.pid, liveStart + 1)] {
             try harness.asAccount("/bin/mkdir", ["-p", store.sessionDirectory(id) + "/home/.cache"])
             try harness.asAccount("/bin/sh", ["-c", "echo secret-ish > \(store.sessionDirectory(id))/home/.cache/left"])
-            try harness.asAccount("/bin/sh", ["-c", "printf 'id=\(id)\\nsupervisorPid=\(pid)\\n' > \(store.sessionDirectory(id))/record"])
+            try harness.asAccount("/bin/sh", ["-c", "printf 'id=\(id)\\nsupervisorPid=\(pid)\\nsupervisorStart=\(start)\\n' > \(store.sessionDirectory(id))/record"])
         }
         try harness.asAccount("/bin/mkdir", [store.sessionDirectory("starting0001")])
         let run = try harness.sandbox(["/bin/true"])

@@ -39,21 +39,12 @@ struct TranscriptTests {
                       TOKEN: { from: "file://\(vault)#TOKEN", class: inject }
                 """.utf8))
         let state = directory.path + "/state"
-        let environment = [
-            "HOME": directory.path, "XDG_RUNTIME_DIR": directory.path, "XDG_STATE_HOME": state,
-            "PATH": SandboxHarness.path, "TERM": "xterm-256color", "LANG": "C.UTF-8",
+        let broker = try LocalBroker(policy: policy, in: directory, environment: [
+            "XDG_STATE_HOME": state, "TERM": "xterm-256color", "LANG": "C.UTF-8",
             "AGENTBOX_KEEP_FILE": SandboxHarness.repository + "/sandbox/keep.txt",
-        ]
-        let control = directory.path + "/control.sock"
-        let broker = try ChildProcess.launch(
-            executable: binaries + "/secret-broker",
-            arguments: [
-                "serve", "--policy", policy, "--socket", control, "--audit-log", directory.path + "/audit.log",
-                "--no-prompt",
-            ],
-            environment: environment, logPath: directory.path + "/broker.log")
-        defer { _ = broker.terminate(grace: .seconds(2)) }
-        for _ in 0..<200 where !hostFileExists(control) { usleep(25_000) }
+        ])
+        defer { broker.stop() }
+        let (control, environment) = (broker.control, broker.environment)
 
         let script = #"""
             printf 'size:%s\n' "$(stty size)"

@@ -9,6 +9,13 @@
 /// (SO_PEERCRED on Linux, getpeereid/LOCAL_PEERPID on Darwin). Returns 0 or -1 with errno set.
 int ab_peer_credentials(int fd, uid_t *uid, pid_t *pid);
 
+/// A descriptor for process `pid` (pidfd_open): signals sent through it reach that process or
+/// nobody, never a later process that got the same pid. -1 with errno set (ENOSYS off Linux).
+int ab_pidfd_open(pid_t pid);
+
+/// `signal` to the process of `pidfd` (pidfd_send_signal). 0, or -1 with errno set.
+int ab_pidfd_send_signal(int pidfd, int signal);
+
 /// Creates a Unix stream socket bound to `path` and listening, with CLOEXEC, the socket file
 /// made mode 0600 before it listens. `path` must be in a private (0700) directory: between bind
 /// and chmod the file has the umask's mode. Returns the fd or -1.
