@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "UnixHTTPClient", dependencies: ["AgentboxCore", "CAgentboxSys"]),
         .target(
             name: "CredentialProxy",
-            dependencies: ["AgentboxCore", "CAgentboxSys", "CMicroHTTPD", "CCurl", "Policy", "UnixHTTP"]),
+            dependencies: ["AgentboxCore", "CAgentboxSys", "CMicroHTTPD", "CCurl", "Policy", "UnixHTTP", "Redaction"]),
         .target(name: "BrokerControl", dependencies: ["AgentboxCore", "BrokerProtocol", "UnixHTTPClient"]),
         .target(
             name: "Broker",

@@ -20,15 +20,22 @@ public enum AddressClass {
         }
     }
 
-    /// The same for an IPv6 address (16 bytes); IPv4-mapped and -compatible forms are judged
-    /// as the IPv4 address they carry.
+    /// The same for an IPv6 address (16 bytes); IPv4-mapped, IPv4-compatible, NAT64 and 6to4
+    /// forms are judged as the IPv4 address they carry.
     public static func isNonPublicIPv6(_ a: [UInt8]) -> Bool {
         guard a.count == 16 else { return true }
         if a[0..<10].allSatisfy({ $0 == 0 }) && ((a[10] == 0xFF && a[11] == 0xFF) || (a[10] == 0 && a[11] == 0)) {
             if a[10] == 0 && a[12..<16].allSatisfy({ $0 == 0 }) { return true }  // :: and ::1 ranges
             return isNonPublicIPv4(Array(a[12..<16]))
         }
-        if a[0] == 0x64 && a[1] == 0xFF && a[2] == 0x9B { return isNonPublicIPv4(Array(a[12..<16])) }  // NAT64
+        if a[0] == 0 && a[1] == 0x64 && a[2] == 0xFF && a[3] == 0x9B {
+            // 64:ff9b::/96 (NAT64's well-known prefix) carries the IPv4 address it translates to;
+            // 64:ff9b:1::/48 is for local translation, with the IPv4 address where the site put it.
+            if a[4..<12].allSatisfy({ $0 == 0 }) { return isNonPublicIPv4(Array(a[12..<16])) }
+            return true
+        }
+        if a[0] == 0x01 && a[1..<8].allSatisfy({ $0 == 0 }) { return true }  // 100::/64 discard-only
+        if a[0] == 0x20 && a[1] == 0x01 && a[2] & 0xFE == 0 { return true }  // 2001::/23: Teredo, ORCHID, benchmarking
         if a[0] == 0xFE && (a[1] & 0xC0) == 0x80 { return true }  // fe80::/10 link-local
         if a[0] == 0xFE && (a[1] & 0xC0) == 0xC0 { return true }  // fec0::/10 site-local
         if (a[0] & 0xFE) == 0xFC { return true }  // fc00::/7 unique local

@@ -1,5 +1,6 @@
 import AgentboxCore
 import CAgentboxSys
+import Redaction
 
 #if canImport(Glibc)
     import Glibc
@@ -10,8 +11,9 @@ import CAgentboxSys
 #endif
 
 /// Replaces every echo of a credential in a byte stream, however the stream is split into
-/// chunks: the raw value, its percent-encoded form, and its base64 forms (standard and URL
-/// alphabets, at each of the three alignments it can have inside a longer encoded text).
+/// chunks: the raw value, its percent-encoded forms, its JSON string forms, and its base64 forms
+/// (standard and URL alphabets, at each of the three alignments it can have inside a longer
+/// encoded text).
 ///
 /// Between chunks it holds back only a tail that could be the start of an echo (at most the
 /// longest pattern's length minus one byte), so a value split across two writes is still
@@ -38,12 +40,13 @@ public final class EchoScrubber {
             found.append(value)
             if value.count >= Self.minimumEncodedLength {
                 // Percent-encoding as libraries differ on it: upper- or lowercase hex, and with
-                // `/` left as it is (Python's quote(), most path encoders); JSON's `\/`.
+                // `/` left as it is (Python's quote(), most path encoders); JSON string escapes
+                // (`\"`, `\\`, `\/`, `\u0026`, ...) as the redactor knows them.
                 found.append(Self.percentEncoded(value))
                 found.append(Self.percentEncoded(value, lowercase: true))
                 found.append(Self.percentEncoded(value, keeping: [UInt8(ascii: "/")]))
                 found.append(Self.percentEncoded(value, keeping: [UInt8(ascii: "/")], lowercase: true))
-                found.append(Self.jsonEscapedSlashes(value))
+                found.append(contentsOf: SecretForms.jsonForms(of: value))
                 for shift in 0..<3 { found.append(contentsOf: Self.base64Cores(value, shift: shift)) }
             }
         }
@@ -154,16 +157,6 @@ public final class EchoScrubber {
             default:
                 out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
             }
-        }
-        return out
-    }
-
-    /// `value` with every `/` written `\/`, as some JSON encoders do.
-    static func jsonEscapedSlashes(_ value: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        for byte in value {
-            if byte == UInt8(ascii: "/") { out.append(UInt8(ascii: "\\")) }
-            out.append(byte)
         }
         return out
     }

@@ -126,10 +126,11 @@ public enum ProxyRequestCheck {
     ]
 
     /// Headers the proxy sets itself or must not pass (length and encoding are curl's; the body
-    /// must stay readable so that echoes of the key can be replaced).
+    /// must stay readable so that echoes of the key can be replaced, and whole: two ranges of an
+    /// answer that echoes the key would each hold part of it, and neither part is an echo).
     public static let managed: Set<String> = [
         "host", "content-length", "expect", "accept-encoding", "forwarded",
-        "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via",
+        "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via", "range", "if-range",
     ]
 
     /// The headers to send upstream: the client's minus hop-by-hop headers, the headers the

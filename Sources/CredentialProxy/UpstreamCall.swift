@@ -180,18 +180,20 @@ final class UpstreamCall {
                 finish(CURLE_ABORTED_BY_CALLBACK)
                 return
             }
-            var client = curl_waitfd(fd: clientSocket, events: Int16(CURL_WAIT_POLLIN), revents: 0)
+            // Once the client's socket was readable, only a hang-up (reported whatever the events) wakes.
+            var client = curl_waitfd(fd: clientSocket, events: clientSentMore ? 0 : Int16(CURL_WAIT_POLLIN), revents: 0)
             var ready: Int32 = 0
-            _ = curl_multi_poll(transfer.multi, &client, clientSentMore || clientSocket < 0 ? 0 : 1, 1000, &ready)
+            _ = curl_multi_poll(transfer.multi, &client, clientSocket < 0 ? 0 : 1, 1000, &ready)
         }
     }
 
     /// Whether the client closed its connection (POLLHUP: both directions shut). A client that
-    /// sends more (a pipelined request) or only shuts down its sending side is not watched any
-    /// more: its socket would stay readable.
+    /// sends more (a pipelined request) or only shuts down its sending side is still there; its
+    /// socket stays readable, so from then on only POLLHUP and POLLERR are asked about.
     private func clientHasGone() -> Bool {
-        guard clientSocket >= 0, !clientSentMore else { return false }
-        var probe = pollfd(fd: clientSocket, events: Int16(POLLIN) | Self.pollReadHangUp, revents: 0)
+        guard clientSocket >= 0 else { return false }
+        let events = clientSentMore ? 0 : Int16(POLLIN) | Self.pollReadHangUp
+        var probe = pollfd(fd: clientSocket, events: events, revents: 0)
         guard poll(&probe, 1, 0) == 1 else { return false }
         if probe.revents & Int16(POLLHUP | POLLERR) != 0 { return true }
         clientSentMore = true

@@ -59,12 +59,7 @@ public enum SecretForms {
             result.append(percentEncoded(value, keep: keep, upperCase: true))
             result.append(percentEncoded(value, keep: keep, upperCase: false))
         }
-        result.append(jsonEscaped(value))
-        result.append(jsonEscaped(value, escapeSlash: true))
-        result.append(jsonEscaped(value, asciiOnly: true))
-        result.append(jsonEscaped(value, escapeSlash: true, asciiOnly: true))  // PHP's json_encode
-        result.append(jsonEscaped(value, asciiOnly: true, upperCaseHex: true))
-        result.append(jsonEscaped(value, htmlSafe: true))
+        result += jsonForms(of: value)
         result.append(shellSingleQuoted(value))
         result.append(shellDoubleQuoted(value))
         return result
@@ -150,6 +145,20 @@ public enum SecretForms {
     }
 
     // MARK: JSON
+
+    /// `value` inside a JSON string, as encoders write it: plain, with `\/`, with non-ASCII as
+    /// `\u` escapes (lower and upper case hex, and with `\/` as PHP does), and Go's HTML-safe
+    /// `\u003c` style.
+    public static func jsonForms(of value: [UInt8]) -> [[UInt8]] {
+        [
+            jsonEscaped(value),
+            jsonEscaped(value, escapeSlash: true),
+            jsonEscaped(value, asciiOnly: true),
+            jsonEscaped(value, escapeSlash: true, asciiOnly: true),  // PHP's json_encode
+            jsonEscaped(value, asciiOnly: true, upperCaseHex: true),
+            jsonEscaped(value, htmlSafe: true),
+        ]
+    }
 
     static func jsonEscaped(
         _ value: [UInt8], escapeSlash: Bool = false, asciiOnly: Bool = false, upperCaseHex: Bool = false,

@@ -9,7 +9,7 @@ get 401 (@KEYFILE: the key is read from that file, so that it is in no process's
 HEAD (any path) answers with a body after the head, as a broken server might; /hang never
 answers.
 Routes: OpenAI chat completions and Responses (streaming SSE), Anthropic messages
-(streaming SSE), /echo (headers and body back), /timed (10 events 200 ms apart, with send
+(streaming SSE), /echo (headers and body back; a Range header is honoured, 206), /timed (10 events 200 ms apart, with send
 times), /ndjson (chunked NDJSON, same timing), /big?bytes=N[&numbered=1] (N bytes
 streamed, each 64 KiB block numbered if asked; how many were sent,
 after each MiB, in LOGFILE.big-progress).
@@ -102,7 +102,12 @@ class Handler(BaseHTTPRequestHandler):
         if path.endswith("/echo"):
             payload = json.dumps({"headers": dict(self.headers.items()), "body": body.decode("utf-8", "replace"),
                                   "key": self.credential()}).encode()
-            self.send_response(200)
+            status, wanted = 200, self.headers.get("Range", "")
+            if wanted.startswith("bytes="):  # as any static or cached resource: 206 with the range
+                first, _, last = wanted[6:].partition("-")
+                payload = payload[int(first):int(last) + 1 if last else len(payload)]
+                status = 206
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("X-Echo-Authorization", self.headers.get("Authorization", ""))
             self.send_header(self.credential() or "X-No-Key", "the key as a header name")
