@@ -247,10 +247,11 @@ public enum AgentboxCommand {
             }
             let supervisor = SessionSupervisor(process: process, grace: .milliseconds(Int(graceSeconds * 1000)))
             supervisor.handleSignals()
+            let supervisorIdentity = SupervisorIdentity.current
             try? store.write(SessionRecord(
                 id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
-                leaseId: grant?.leaseId ?? "", supervisorPid: SupervisorIdentity.current.pid,
-                supervisorStart: SupervisorIdentity.current.startTime, workdir: workdir))
+                leaseId: grant?.leaseId ?? "", supervisorPid: supervisorIdentity.pid,
+                supervisorStart: supervisorIdentity.startTime, workdir: workdir))
             // Leftovers of sessions whose supervisor died, cleared while the agent starts (not
             // before: it is no step of this session's). Ours has a record with a live supervisor.
             for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }

@@ -1,3 +1,5 @@
+import CAgentboxSys
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,12 +18,24 @@ public enum FileBytes {
         try valueOrErrno("fstat \(path)") { fstat(fd, &info) }
         guard info.st_mode & S_IFMT == S_IFREG else { throw SystemError("\(path) is not a regular file", code: EINVAL) }
         guard Int(info.st_size) <= limit else { throw SystemError("\(path) is larger than \(limit) bytes", code: EFBIG) }
+        // Sized from fstat (one byte more, to see the end in the same read); files of /proc say
+        // 0. The buffer is not zeroed first (64 KiB zeroed cost every read 16 page faults), but
+        // what was read into it is wiped after: some of these files hold secrets.
+        let expected = Int(info.st_size)
+        let bufferSize = expected > 0 ? min(expected + 1, 65536) : 4096
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 16)
+        var used = 0
+        defer {
+            ab_secure_zero(buffer, used)
+            buffer.deallocate()
+        }
         var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        result.reserveCapacity(expected)
         while true {
-            let count = try valueOrErrno("read \(path)") { buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) } }
+            let count = try valueOrErrno("read \(path)") { systemRead(fd, buffer, bufferSize) }
             if count == 0 { break }
-            result.append(contentsOf: buffer[0..<count])
+            used = max(used, count)
+            result.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: count))
             if result.count > limit { throw SystemError("\(path) is larger than \(limit) bytes", code: EFBIG) }
         }
         return result
