@@ -22,7 +22,9 @@ final class LeaseService: @unchecked Sendable {
 
     // MARK: - Requests
 
-    func requestLease(session: Session, request: LeaseRequest) -> HTTPResponse {
+    /// - Parameter clientLeft: whether the requester has closed its connection; a requester that
+    ///   left while the vault was read gets no lease.
+    func requestLease(session: Session, request: LeaseRequest, clientLeft: () -> Bool = { false }) -> HTTPResponse {
         let context = LeaseContext(sessionId: session.id, host: session.host, sessionUser: session.remoteUser,
                                    request: request)
         audit.record("request", fields(context, ["nonceHash": .string(session.nonceHash)]))
@@ -37,8 +39,10 @@ final class LeaseService: @unchecked Sendable {
         }
         audit.record("decision", fields(context, ["decision": "allow", "rule": .string(terms.rule),
                                                   "names": .strings(terms.secretNames)]))
-        guard terms.requireApproval else { return issue(context, terms, approval: "not required") }
-        if let covered = coveringApproval(context, terms) { return issue(context, terms, approval: covered) }
+        guard terms.requireApproval else { return issue(context, terms, approval: "not required", clientLeft: clientLeft) }
+        if let covered = coveringApproval(context, terms) {
+            return issue(context, terms, approval: covered, clientLeft: clientLeft)
+        }
         let record = pendingApproval(context, terms)
         let pending = PendingApproval(
             approvalId: record.id, timeoutSeconds: max(0, record.deadline - nowSeconds()),
@@ -49,7 +53,8 @@ final class LeaseService: @unchecked Sendable {
     /// The long-poll: blocks until the developer answers, the approval times out, the session
     /// ends, or the client leaves (`clientLeft`: it closed the connection, e.g. ^C). A client that
     /// left gets no lease, even when the approval comes after: nobody would hold or release it.
-    /// The last waiter to leave withdraws the request, so it no longer waits on the laptop.
+    /// When the last requester of a (shared) approval has left, the request is withdrawn, so it no
+    /// longer waits on the laptop; one that was told to wait but has not asked yet still counts.
     func awaitApproval(session: Session, approvalId: String, clientLeft: () -> Bool = { false }) -> HTTPResponse {
         let found: ApprovalRecord? = state.withLock {
             guard let record = state.approvals[approvalId], record.context.sessionId == session.id else { return nil }
@@ -69,8 +74,9 @@ final class LeaseService: @unchecked Sendable {
                 }
             }
             record.waiting -= 1
+            record.requesters -= 1
             if left {
-                if record.waiting == 0 {
+                if record.requesters == 0 {
                     record.outcome = .denied(code: "client-left", message: "withdrawn: the requester left before an answer")
                     finish(record)
                 }
@@ -86,17 +92,19 @@ final class LeaseService: @unchecked Sendable {
         }
         switch outcome {
         case .approved(let choice)?:
-            if clientLeft() {
-                audit.record("grant-withheld", fields(record.context, ["approval": .string(record.id),
-                                                                     "reason": "client-left"]))
-                return errorResponse(410, "client-left", "the requester left before the approval")
-            }
-            return issue(record.context, record.terms, approval: "approved \(choice.rawValue) (\(record.id))")
+            if clientLeft() { return withheld(record.context, approval: record.id) }
+            return issue(record.context, record.terms, approval: "approved \(choice.rawValue) (\(record.id))",
+                         clientLeft: clientLeft)
         case .denied(let code, let message)?:
             return errorResponse(403, code, message)
         case nil:
             return errorResponse(410, "client-left", "the requester left before an answer")
         }
+    }
+
+    private func withheld(_ context: LeaseContext, approval: String) -> HTTPResponse {
+        audit.record("grant-withheld", fields(context, ["approval": .string(approval), "reason": "client-left"]))
+        return errorResponse(410, "client-left", "the requester left before the grant")
     }
 
     /// How often a waiting approval looks at its client's connection.
@@ -118,11 +126,13 @@ final class LeaseService: @unchecked Sendable {
             if let shared = state.approvals.values.first(where: {
                 $0.fingerprint == fingerprint && $0.outcome == nil && $0.context.sessionId == context.sessionId
             }) {
+                shared.requesters += 1
                 return (shared, false)
             }
             let record = ApprovalRecord(
                 id: "ap-" + Crypto.randomToken(byteCount: 6), fingerprint: fingerprint, context: context,
                 terms: terms, deadline: nowSeconds() + terms.approvalTimeoutSeconds)
+            record.requesters = 1
             state.approvals[record.id] = record
             state.changed()
             return (record, true)
@@ -198,7 +208,9 @@ final class LeaseService: @unchecked Sendable {
     // MARK: - Granting
 
     /// Reads the granted values (and only those) and hands out a lease.
-    private func issue(_ context: LeaseContext, _ terms: GrantTerms, approval: String) -> HTTPResponse {
+    private func issue(_ context: LeaseContext, _ terms: GrantTerms, approval: String, clientLeft: () -> Bool)
+        -> HTTPResponse
+    {
         var environment: [EnvironmentEntry] = []
         for secret in terms.injected {
             do {
@@ -208,6 +220,12 @@ final class LeaseService: @unchecked Sendable {
                 return deny(context, code: "vault-error",
                             message: "denied: cannot read \(secret.name) from \(secret.reference): \(error)")
             }
+        }
+        // Reading a vault can take a while (a passphrase, an unlock prompt): a requester that gave
+        // up meanwhile gets nothing, and no lease is left that nobody holds.
+        if clientLeft() {
+            for index in environment.indices { environment[index].valueBase64 = "" }
+            return withheld(context, approval: approval)
         }
         let now = nowSeconds()
         let record = LeaseRecord(id: "ls-" + Crypto.randomToken(byteCount: 8), sessionId: context.sessionId,

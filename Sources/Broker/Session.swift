@@ -50,6 +50,8 @@ final class ApprovalRecord: @unchecked Sendable {
     let terms: GrantTerms
     let deadline: Int64
     var waiting = 0
+    /// Requests told to wait for this approval (202) whose long-poll has not ended.
+    var requesters = 0
     var outcome: Outcome?
     var decidedAt: Int64?
 

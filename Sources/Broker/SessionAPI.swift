@@ -18,7 +18,7 @@ struct SessionAPI: HTTPHandler {
         case ("POST", 2, _) where request.path == Route.lease:
             do {
                 let lease = try WireJSON.decode(LeaseRequest.self, from: request.body)
-                return core.leaseService.requestLease(session: session, request: lease)
+                return core.leaseService.requestLease(session: session, request: lease, clientLeft: request.connectionClosed)
             } catch {
                 return errorResponse(400, "bad-request", "\(error)")
             }

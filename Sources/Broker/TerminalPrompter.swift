@@ -9,12 +9,14 @@ final class TerminalPrompter: ApprovalPrompter, @unchecked Sendable {
     private var shown: String?
     private let decide: @Sendable (String, ApprovalChoice) -> Bool
     private let input: FileHandle
-    private let output: FileHandle
+    /// `resolved` is called with the broker's state lock held: a terminal that takes no output
+    /// (^S, a stuck pager) must block only the output's own thread, never the broker.
+    private let output: TerminalOutput
 
     init(input: FileHandle = .standardInput, output: FileHandle = .standardError,
          decide: @escaping @Sendable (String, ApprovalChoice) -> Bool) {
         self.input = input
-        self.output = output
+        self.output = TerminalOutput(output)
         self.decide = decide
         let thread = Thread { [unowned self] in self.readAnswers() }
         thread.name = "approval-prompt"
@@ -53,7 +55,7 @@ final class TerminalPrompter: ApprovalPrompter, @unchecked Sendable {
     }
 
     private func write(_ text: String) {
-        output.write(Data(text.utf8))
+        output.write(text)
     }
 
     private func readAnswers() {
@@ -90,6 +92,37 @@ final class TerminalPrompter: ApprovalPrompter, @unchecked Sendable {
                 return
             }
             if !decide(current, choice) { write("secret-broker: \(current) was already decided\n") }
+        }
+    }
+}
+
+/// Text for a terminal, queued without blocking and written in order by a thread of its own
+/// (which keeps this object alive).
+final class TerminalOutput: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var unwritten: [String] = []
+
+    init(_ handle: FileHandle) {
+        let thread = Thread { [self] in self.run(handle) }
+        thread.name = "terminal-output"
+        thread.start()
+    }
+
+    func write(_ text: String) {
+        condition.lock()
+        unwritten.append(text)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func run(_ handle: FileHandle) {
+        while true {
+            condition.lock()
+            while unwritten.isEmpty { condition.wait() }
+            let text = unwritten.joined()
+            unwritten.removeAll()
+            condition.unlock()
+            handle.write(Data(text.utf8))
         }
     }
 }

@@ -9,9 +9,9 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// The connecting process, from SO_PEERCRED.
     public var peer: PeerCredentials
-    /// Whether the client has closed its connection (both directions: a client that only
-    /// shut down its sending side is still there to read the answer). For long-polls; valid only
-    /// while the handler runs.
+    /// Whether the client has closed its connection or shut down its sending side (which is how
+    /// a client that is gone shows through ssh forwarding). For long-polls and slow answers; valid
+    /// only while the handler runs.
     public var connectionClosed: @Sendable () -> Bool = { false }
 
     public init(

@@ -167,9 +167,14 @@ public func errorResponse(_ status: Int, _ code: String, _ message: String) -> H
     HTTPResponse(status: status, body: Array("{\"code\":\(JSONString.quote(code)),\"message\":\(JSONString.quote(message))}".utf8))
 }
 
-/// POLLHUP or POLLERR on the connection: the peer closed it. A half-close shows as readable, not
-/// as a hang-up, and does not count.
+/// Whether the peer has closed the connection or shut down its sending side (end of file
+/// before any further byte). The clients of these sockets send one request and then only read,
+/// never half-closing; and over ssh forwarding a client that is gone shows only as a half-close
+/// (ssh shuts down its side of the channel towards us).
 func connectionHasClosed(_ socket: Int32) -> Bool {
-    var probe = pollfd(fd: socket, events: 0, revents: 0)
-    return poll(&probe, 1, 0) == 1 && probe.revents & Int16(POLLHUP | POLLERR) != 0
+    var probe = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+    guard poll(&probe, 1, 0) == 1 else { return false }
+    if probe.revents & Int16(POLLHUP | POLLERR) != 0 { return true }
+    var byte: UInt8 = 0
+    return recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
 }

@@ -143,8 +143,9 @@ public struct UnixHTTPClient: Sendable {
             if let cancel = wait.cancelDescriptor { descriptors.append(pollfd(fd: cancel, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(min(remaining * 1000, 60_000)) + 1)
             if ready > 0 {
-                if descriptors.count > 1 && descriptors[1].revents != 0 { throw .cancelled }
-                return
+                // An answer already there is read first: a grant must not be dropped unread.
+                if descriptors[0].revents != 0 { return }
+                throw .cancelled
             }
             if ready < 0 && errno != EINTR { throw .failed(detail: "poll: \(SystemError("poll"))") }
         }
