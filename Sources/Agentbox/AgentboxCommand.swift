@@ -177,10 +177,11 @@ public enum AgentboxCommand {
         }
         let store = SessionStore(environment: environment)
         let id = Crypto.randomToken(byteCount: 6)
+        let supervisorIdentity = SupervisorIdentity.current
         let paths: (home: String, root: String)
         do {
             try prepareGitDirectory(workdir)
-            paths = try store.create(id)
+            paths = try store.create(id, supervisor: supervisorIdentity)
             if case .account(_, let uid, let gid) = identity {
                 guard chown(paths.home, uid, gid) == 0 else { throw SystemError("chown \(paths.home)") }
             }
@@ -247,11 +248,15 @@ public enum AgentboxCommand {
             }
             let supervisor = SessionSupervisor(process: process, grace: .milliseconds(Int(graceSeconds * 1000)))
             supervisor.handleSignals()
-            let supervisorIdentity = SupervisorIdentity.current
-            try? store.write(SessionRecord(
-                id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
-                leaseId: grant?.leaseId ?? "", supervisorPid: supervisorIdentity.pid,
-                supervisorStart: supervisorIdentity.startTime, workdir: workdir))
+            do {
+                try store.write(SessionRecord(
+                    id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
+                    leaseId: grant?.leaseId ?? "", supervisorPid: supervisorIdentity.pid,
+                    supervisorStart: supervisorIdentity.startTime, workdir: workdir))
+            } catch {
+                // The first record (the supervisor alone) stays: `stop` and the cleanup still know the session.
+                progress("warning: the session record lacks the profile and command: \(error)")
+            }
             // Leftovers of sessions whose supervisor died, cleared while the agent starts (not
             // before: it is no step of this session's). Ours has a record with a live supervisor.
             for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }

@@ -89,25 +89,55 @@ public struct SessionStore {
     /// an rmdir (on ext4 mounted with `discard`, the rmdir waits for a discard).
     public var rootMountPoint: String { FileSafety.parent(of: directory) + "/newroot" }
 
-    /// Creates `sessions/ID` (0700) with `home` (0700: the agent's $HOME and /tmp), and returns
-    /// it with the (shared) new root's mount point.
-    public func create(_ id: String) throws(SystemError) -> (home: String, root: String) {
+    /// Creates `sessions/ID` (0700) with `home` (0700: the agent's $HOME and /tmp) and a first
+    /// record naming `supervisor` (so that no cleanup ever takes the session for an abandoned
+    /// one), and returns it with the (shared) new root's mount point.
+    public func create(_ id: String, supervisor: SupervisorIdentity = .current) throws(SystemError)
+        -> (home: String, root: String)
+    {
         // The runtime directory itself is checked too: in /dev/shm someone else could have made it.
         try FileSafety.makePrivateDirectory(FileSafety.parent(of: directory))
         try FileSafety.makePrivateDirectory(directory)
         try FileSafety.makePrivateDirectory(rootMountPoint)
         let session = sessionDirectory(id)
         try valueOrErrno("mkdir \(session)") { mkdir(session, 0o700) }
-        try valueOrErrno("mkdir \(session)/home") { mkdir(session + "/home", 0o700) }
+        do {
+            try valueOrErrno("mkdir \(session)/home") { mkdir(session + "/home", 0o700) }
+            try write(SessionRecord(id: id, profile: "", command: [], leaseExpiry: 0, leaseId: "",
+                                    supervisorPid: supervisor.pid, supervisorStart: supervisor.startTime, workdir: ""))
+        } catch {
+            remove(id)
+            throw error
+        }
         return (session + "/home", rootMountPoint)
     }
 
+    /// Writes the record whole or not at all: into `record.new`, then renamed over `record`. A
+    /// write that fails (a full tmpfs) leaves the record that was there.
     public func write(_ record: SessionRecord) throws(SystemError) {
         let path = sessionDirectory(record.id) + "/record"
-        let fd = try valueOrErrno("open \(path)") { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
-        defer { close(fd) }
+        let temporary = path + ".new"
+        let fd = try valueOrErrno("open \(temporary)") {
+            open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        }
         let bytes = Array(record.text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        var written = 0
+        var failure: SystemError?
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 {
+                failure = SystemError("write \(temporary)")
+                break
+            }
+            written += count
+        }
+        close(fd)
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        try valueOrErrno("rename \(temporary)") { rename(temporary, path) }
     }
 
     public func read(_ id: String) -> SessionRecord? {
@@ -130,8 +160,9 @@ public struct SessionStore {
 
     /// Removes the directories of sessions whose supervisor is gone (killed with SIGKILL, or the
     /// machine's power): their agent's home and `/tmp` would otherwise stay, on a tmpfs in memory.
-    /// A session being started has no record yet and is left alone; a directory without a record
-    /// is removed only once it is `abandonedAfter` seconds old.
+    /// A session gets its first record as its directory is made; a directory without one (a
+    /// start that died between the two, or a session made by an older agentbox) is removed only
+    /// once it is `abandonedAfter` seconds old.
     public func removeStale(abandonedAfter: Int = 600) {
         guard let dir = opendir(directory) else { return }
         var names: [String] = []
