@@ -28,6 +28,9 @@ public enum AddressClass {
             if a[10] == 0 && a[12..<16].allSatisfy({ $0 == 0 }) { return true }  // :: and ::1 ranges
             return isNonPublicIPv4(Array(a[12..<16]))
         }
+        if a[0..<8].allSatisfy({ $0 == 0 }) && a[8] == 0xFF && a[9] == 0xFF && a[10] == 0 && a[11] == 0 {
+            return isNonPublicIPv4(Array(a[12..<16]))  // ::ffff:0:a.b.c.d, IPv4-translated (SIIT)
+        }
         if a[0] == 0 && a[1] == 0x64 && a[2] == 0xFF && a[3] == 0x9B {
             // 64:ff9b::/96 (NAT64's well-known prefix) carries the IPv4 address it translates to;
             // 64:ff9b:1::/48 is for local translation, with the IPv4 address where the site put it.

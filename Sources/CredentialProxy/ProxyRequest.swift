@@ -131,6 +131,7 @@ public enum ProxyRequestCheck {
     public static let managed: Set<String> = [
         "host", "content-length", "expect", "accept-encoding", "forwarded",
         "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "via", "range", "if-range",
+        "request-range",  // Range's older name, still honoured by some servers
     ]
 
     /// The headers to send upstream: the client's minus hop-by-hop headers, the headers the

@@ -20,7 +20,7 @@ import Glibc
     /// address must be refused like the address itself; the local-use prefix 64:ff9b:1::/48
     /// (RFC 8215), Teredo and the discard prefix always.
     @Test(arguments: ["64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::a00:5", "64:ff9b::c0a8:101",
-                      "64:ff9b:1::a00:5", "64:ff9b:1::808:808", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "100::1"])
+                      "64:ff9b:1::a00:5", "64:ff9b:1::808:808", "::ffff:0:a00:5", "::ffff:0:7f00:1", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "100::1"])
     func nat64FormOfAPrivateAddressIsRefused(_ text: String) {
         #expect(AddressClass.isNonPublicIPv6(bytes(text)), "\(text) judged public")
     }
