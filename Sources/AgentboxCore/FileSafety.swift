@@ -37,6 +37,8 @@ public enum FileSafety {
     /// The file and every directory above it up to `/` must not be writable by group or others
     /// (the sticky `/tmp` excepted, as long as the file's own directory is safe).
     public static func requireNotWritableByOthers(_ path: String) throws(UnsafeFileError) {
+        // A relative path is checked from the working directory up: its parents end in ".".
+        let path = absolute(path)
         var info = stat()
         guard stat(path, &info) == 0 else { throw .missing(path: path) }
         let mode = UInt32(info.st_mode)
@@ -86,6 +88,15 @@ public enum FileSafety {
         if info.st_mode & 0o077 != 0 {
             try valueOrErrno("chmod 0700 \(path)") { chmod(path, 0o700) }
         }
+    }
+
+    /// `path` from `/`: a relative one joined to the working directory.
+    public static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        guard let directory = getcwd(nil, 0) else { return "/" + path }
+        defer { free(directory) }
+        let base = String(cString: directory)
+        return (base == "/" ? "" : base) + "/" + path
     }
 
     public static func parent(of path: String) -> String {
