@@ -19,10 +19,10 @@ public enum AgentboxCommand {
 
     public static let usage = """
         usage: agentbox start PROFILE [--workdir DIR] [--network host|proxy-only|none] [--run-as USER]
-                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan]
+                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan] [--quiet]
                               [--transcript PATH] [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
                agentbox sandbox [--workdir DIR] [--network ...] [--run-as USER] [--seccomp-profile FILE]
-                              [--print-plan] -- COMMAND [ARGS...]
+                              [--print-plan] [--quiet] -- COMMAND [ARGS...]
                agentbox list
                agentbox stop ID
                agentbox redact [--from-session ID] [--secret-file FILE]... [--secret-value-file FILE]... [FILE...]
@@ -38,6 +38,9 @@ public enum AgentboxCommand {
                  transcript, kept as $XDG_STATE_HOME/agentbox/transcripts/ID.cast (or --transcript
                  PATH), with the agent's kept files (--keep-file, default share/agentbox/keep.txt).
         sandbox  runs COMMAND in the same sandbox without a lease (no secrets), to check a box.
+                 --quiet: no progress lines. The seccomp profile: --seccomp-profile FILE, else
+                 $AGENTBOX_SECCOMP_PROFILE, else share/agentbox/seccomp-default.txt beside the
+                 binary, in /usr/local/share or /usr/share (without one, agentbox refuses to start).
         list     live sessions: id, profile, command, lease expiry, supervisor pid.
         stop     ends a session: SIGTERM to all its processes, a grace period, then SIGKILL.
         redact   the session redactor over FILEs (or stdin) to stdout: values from --secret-file (one a
@@ -265,12 +268,14 @@ public enum AgentboxCommand {
                 supervisor.watchLease(client: client, leaseId: grant.leaseId, onDisconnect: grant.onDisconnect,
                                       expiresAt: grant.expiresAt)
             }
-            progress("session \(id) started (pid \(process.pid))")
+            progress("session \(id) started (supervisor pid \(getpid()), sandbox init pid \(process.pid))")
             try output?.start()
             outcome = process.wait()
             scrubFindings = output?.finish()
             endReason = supervisor.endReason.rawValue
-            progress("session \(id) ended (\(endReason)), status \(outcome)")
+            let status = exitStatus(outcome, endReason: endReason)
+            progress("session \(id) ended (\(endReason)), command status \(outcome)"
+                + (status == outcome ? "" : ", agentbox exits \(status)"))
         } catch {
             output?.abandon()
             store.remove(id)
@@ -356,7 +361,9 @@ public enum AgentboxCommand {
                 throw .config("\(error)")
             }
         }
-        throw .sandbox(.missingProtection(protection: "seccomp", reason: "no seccomp profile found (tried \(candidates.joined(separator: ", ")))"))
+        throw .sandbox(.missingProtection(
+            protection: "seccomp",
+            reason: "no seccomp profile found (tried \(candidates.joined(separator: ", "))); install sandbox/seccomp-default.txt with `make install`, or name one with --seccomp-profile FILE or AGENTBOX_SECCOMP_PROFILE"))
     }
 
     static func executableDirectory() -> String {

@@ -118,7 +118,7 @@ public struct UnixHTTPClient: Sendable {
             let code = errno
             close(fd)
             switch code {
-            case ENOENT: throw .unreachable(socketPath: socketPath, detail: "no such socket (is devssh connected?)")
+            case ENOENT: throw .unreachable(socketPath: socketPath, detail: "no such socket")
             case ECONNREFUSED:
                 throw .unreachable(socketPath: socketPath, detail: "nothing is listening (did the SSH session end?)")
             case EACCES: throw .unreachable(socketPath: socketPath, detail: "permission denied")
