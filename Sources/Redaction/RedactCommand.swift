@@ -36,6 +36,10 @@ public enum RedactCommand {
         var secrets: [RedactionSecret] = extraSecrets
         var options = RedactionOptions()
         var files: [String] = []
+        if arguments.contains("--help") || arguments.contains("-h") {
+            say(usage + "\n", to: output)
+            return .success
+        }
         do {
             var parser = CommandLineArguments(arguments)
             while let path = try parser.option("--secret-file") {

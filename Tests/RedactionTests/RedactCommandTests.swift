@@ -50,6 +50,15 @@ struct RedactCommandTests {
         #expect(result.output == "token [REDACTED:github-token]\n")
     }
 
+    @Test(arguments: ["--help", "-h"])
+    func helpPrintsTheUsageWithEveryOption(_ flag: String) throws {
+        let result = try run([flag])
+        #expect(result.status == 0)
+        for option in ["--secret-file", "--secret-value-file", "--no-token-formats", "--min-length"] {
+            #expect(result.output.contains(option), "\(result.output)")
+        }
+    }
+
     @Test func unknownOptionIsAUsageError() throws {
         let result = try run(["--secrets", "x"])
         #expect(result.status == 64)
