@@ -65,6 +65,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["AgentboxCore", "CAgentboxSys"], path: "Tests/TestSupport"),
         .testTarget(name: "AgentboxCoreTests", dependencies: ["AgentboxCore"]),
         .testTarget(name: "YAMLDocumentTests", dependencies: ["YAMLDocument"]),
+        .testTarget(name: "BrokerProtocolTests", dependencies: ["BrokerProtocol", "TestSupport"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "TestSupport"]),
         .testTarget(name: "VaultsTests", dependencies: ["Vaults", "TestSupport"]),
         .testTarget(name: "UnixHTTPTests", dependencies: ["UnixHTTP", "UnixHTTPClient", "TestSupport"]),

@@ -1,21 +1,21 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
-/// JSON encoding and decoding used on both ends of the wire, with one set of options.
+/// JSON encoding and decoding used on both ends of the wire, with one set of options: compact,
+/// keys sorted. Built on the standard library alone: `secrets` and `agentbox` start before every
+/// command and session, and linking Foundation's JSON coders doubled their start-up time.
 public enum WireJSON {
     public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         // Encoding our own plain structs cannot fail; a failure is a programming error.
-        return Array(try! encoder.encode(value))
+        try! JSONValueEncoder.encode(value).serialized
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(ProtocolError) -> T {
+        let value: JSONValue
         do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw .malformed("\(T.self): invalid JSON: \(error)")
+        }
+        do {
+            return try NodeDecoder(value: value, codingPath: []).decode(type)
         } catch {
             throw .malformed("\(T.self): \(describe(error))")
         }
@@ -23,13 +23,17 @@ public enum WireJSON {
 
     private static func describe(_ error: any Error) -> String {
         switch error {
-        case DecodingError.keyNotFound(let key, _): return "missing field \(key.stringValue)"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.dataCorrupted(let context):
-            return "invalid JSON at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        default: return "invalid JSON"
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing field \(path(context.codingPath + [key]))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            return "\(context.debugDescription) at \(path(context.codingPath))"
+        default: return "invalid message"
         }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "the top level" : keys.map(\.stringValue).joined(separator: ".")
     }
 }
 
