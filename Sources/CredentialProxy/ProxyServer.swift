@@ -198,7 +198,7 @@ private let proxyAccess: MHD_AccessHandlerCallback = {
             bodiless
             ? ab_mhd_response_zeroed_copy(nil, 0)
             : MHD_create_response_from_callback(
-                ab_mhd_size_unknown(), 64 * 1024, proxyContentReader, Unmanaged.passRetained(exchange).toOpaque(),
+                ab_mhd_size_unknown(), 256 * 1024, proxyContentReader, Unmanaged.passRetained(exchange).toOpaque(),
                 proxyContentFree)
         guard let response else { return .NO }
         for (name, value) in head.headers { _ = MHD_add_response_header(response, name, value) }

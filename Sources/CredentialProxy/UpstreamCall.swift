@@ -234,7 +234,7 @@ final class UpstreamCall {
         _ = ab_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
         _ = ab_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         _ = ab_curl_setopt_long(handle, CURLOPT_TCP_NODELAY, 1)
-        _ = ab_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 64 * 1024)
+        _ = ab_curl_setopt_long(handle, CURLOPT_BUFFERSIZE, 256 * 1024)
         _ = ab_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeoutSeconds)
         _ = ab_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1)
         _ = ab_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, Self.idleSeconds)
