@@ -1,7 +1,6 @@
 import AgentboxCore
 import BrokerProtocol
 import CAgentboxSys
-import Dispatch
 import Redaction
 
 #if canImport(Glibc)
@@ -25,7 +24,7 @@ final class SessionControlServer: @unchecked Sendable {
     static let socketName = "control.sock"
     private let listener: Int32
     private let answer: [UInt8]
-    private let done = DispatchSemaphore(value: 0)
+    private let done = CompletionEvent()
     private var started = false
 
     init(sessionDirectory: String, secrets: [RedactionSecret]) throws(SystemError) {
@@ -62,14 +61,14 @@ final class SessionControlServer: @unchecked Sendable {
                 }
                 close(client)
             }
-            done.signal()
+            done.complete()
         }
     }
 
     /// Stops answering (shutdown wakes the blocked accept) and closes the socket.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        if started { _ = done.wait(timeout: .now() + 2) }
+        if started { _ = done.wait(timeout: .seconds(2)) }
         close(listener)
     }
 

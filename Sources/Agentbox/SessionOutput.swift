@@ -1,6 +1,5 @@
 import AgentboxCore
 import CAgentboxSys
-import Dispatch
 import Redaction
 import Sandbox
 

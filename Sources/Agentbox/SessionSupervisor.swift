@@ -1,6 +1,5 @@
 import AgentboxCore
 import BrokerProtocol
-import Dispatch
 import Sandbox
 import SecretsRun
 import Synchronization
@@ -39,7 +38,7 @@ final class SessionSupervisor: @unchecked Sendable {
             return true
         }
         guard first else { return }
-        DispatchQueue.global().async { [process, grace] in process.terminate(grace: grace) }
+        startDetachedThread { [process, grace] in process.terminate(grace: grace) }
     }
 
     var endReason: SessionEnd { reason.withLock { $0 } ?? .exit }
@@ -52,12 +51,7 @@ final class SessionSupervisor: @unchecked Sendable {
 
     /// Ends the session at `expiresAt` (seconds since the epoch) even if the broker is silent.
     func endAtExpiry(_ expiresAt: Int64) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let delay = max(0, Double(expiresAt) - (Double(now.tv_sec) + Double(now.tv_nsec) / 1e9))
-        DispatchQueue.global().asyncAfter(deadline: .now() + delay) { [weak self] in
-            self?.end(.expired)
-        }
+        runAtWallClockTime(Double(expiresAt)) { [weak self] in self?.end(.expired) }
     }
 
     /// Long-polls the broker's watch call until the lease stops being active.
@@ -95,9 +89,7 @@ final class SessionSupervisor: @unchecked Sendable {
         case "continue": return  // the expiry timer still ends it
         case "grace":
             let seconds = words.count > 1 ? Int(words[1]) ?? 0 : 0
-            DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) { [weak self] in
-                self?.end(.disconnected)
-            }
+            runAfter(.seconds(seconds)) { [weak self] in self?.end(.disconnected) }
         default:
             end(.disconnected)
         }

@@ -1,6 +1,5 @@
 import AgentboxCore
 import CAgentboxSys
-import Dispatch
 import Redaction
 import Synchronization
 
@@ -56,7 +55,7 @@ final class TerminalRelay: @unchecked Sendable {
     private var terminalBroken = false
     /// Set before the relay thread starts, called on it.
     private var onContinue: (() -> Void)?
-    private let done = DispatchSemaphore(value: 0)
+    private let done = CompletionEvent()
 
     init(mode: Mode, redactor: Redactor, masking: Bool, transcript: TranscriptWriter?) throws(SystemError) {
         self.mode = mode
@@ -91,7 +90,7 @@ final class TerminalRelay: @unchecked Sendable {
     func start() {
         startDetachedThread { [self] in
             run()
-            done.signal()
+            done.complete()
         }
     }
 
@@ -130,10 +129,9 @@ final class TerminalRelay: @unchecked Sendable {
     /// Waits for the relay to drain every output after the session ended; after `timeout` it is
     /// told to stop where it is.
     func finish(timeout: Duration = .seconds(3)) {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        if done.wait(timeout: .now() + seconds) == .timedOut {
+        if !done.wait(timeout: timeout) {
             wake(UInt8(ascii: "s"))
-            _ = done.wait(timeout: .now() + 1)
+            _ = done.wait(timeout: .seconds(1))
         }
     }
 

@@ -135,7 +135,7 @@ public enum CastFormat {
 public final class TranscriptWriter {
     public let path: String
     private let descriptor: Int32
-    private let start = ContinuousClock.now
+    private let start = MonotonicInstant.now
     /// Per source (stdout, stderr): bytes of an incomplete UTF-8 sequence waiting for the next event.
     private var pending: [Int: [UInt8]] = [:]
     private var line: [UInt8] = []
@@ -162,7 +162,7 @@ public final class TranscriptWriter {
     deinit { close(descriptor) }
 
     var elapsed: Double {
-        let duration = ContinuousClock.now - start
+        let duration = MonotonicInstant.now - start
         return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 

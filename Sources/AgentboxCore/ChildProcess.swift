@@ -110,7 +110,7 @@ public enum ChildProcess {
         var collector = Collector(pid: pid, pipes: pipes, input: input)
         pipes.forget()  // the collector owns the parent ends from here
         defer { collector.closeAll() }
-        let deadline = timeout.map { ContinuousClock.now + $0 }
+        let deadline = timeout.map { MonotonicInstant.now + $0 }
         let status: ExitStatus
         do {
             status = try collector.collect(until: deadline)
@@ -217,10 +217,10 @@ public final class RunningChild: @unchecked Sendable {
 
     /// Waits up to `timeout` for the child to exit; nil if it is still running.
     public func waitForExit(timeout: Duration) -> ChildProcess.ExitStatus? {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = MonotonicInstant.now + timeout
         while true {
             if let status = poll() { return status }
-            if ContinuousClock.now >= deadline { return nil }
+            if MonotonicInstant.now >= deadline { return nil }
             usleep(5_000)
         }
     }
@@ -360,8 +360,8 @@ extension ChildProcess {
     static func terminateGroup(_ pid: pid_t, grace: Duration) {
         var raw: Int32 = 0
         _ = kill(-pid, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline {
+        let deadline = MonotonicInstant.now + grace
+        while MonotonicInstant.now < deadline {
             if waitpid(pid, &raw, WNOHANG) == pid { return }
             usleep(5_000)
         }
@@ -526,7 +526,7 @@ private struct Collector {
         closeIfOpen(&errorFD)
     }
 
-    mutating func collect(until deadline: ContinuousClock.Instant?) throws(CollectError) -> ChildProcess.ExitStatus {
+    mutating func collect(until deadline: MonotonicInstant?) throws(CollectError) -> ChildProcess.ExitStatus {
         if inputFD >= 0 && inputLength == 0 { closeIfOpen(&inputFD) }
         while true {
             var fds: [pollfd] = []
@@ -537,7 +537,7 @@ private struct Collector {
             // grandchild), waitpid is polled at a short interval.
             var waitMilliseconds: Int32 = fds.isEmpty ? 2 : 50
             if let deadline {
-                let left = ChildProcess.seconds(of: deadline - ContinuousClock.now)
+                let left = ChildProcess.seconds(of: deadline - MonotonicInstant.now)
                 if left <= 0 { throw .timedOut }
                 waitMilliseconds = min(waitMilliseconds, Int32(left * 1000) + 1)
             }

@@ -1,7 +1,6 @@
 import AgentboxCore
 import BrokerControl
 import BrokerProtocol
-import Dispatch
 import SecretsRun
 
 #if canImport(Glibc)

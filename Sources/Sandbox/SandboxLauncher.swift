@@ -63,8 +63,8 @@ public final class SandboxProcess: @unchecked Sendable {
     /// to the init, which takes every process of its namespace along.
     public func terminate(grace: Duration) {
         send(SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline {
+        let deadline = MonotonicInstant.now + grace
+        while MonotonicInstant.now < deadline {
             if hasExited { return }
             usleep(5_000)
         }

@@ -1,7 +1,6 @@
 import AgentboxCore
 import BrokerProtocol
 import CAgentboxSys
-import Dispatch
 
 #if canImport(Glibc)
 import Glibc
