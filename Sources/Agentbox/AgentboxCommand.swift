@@ -53,9 +53,10 @@ public enum AgentboxCommand {
         Exit status: COMMAND's own status once it runs (128+N when killed by signal N, e.g. 143
         after stop or lease end; a session ended by stop, lease end, revocation or disconnect is
         never 0: 143 when COMMAND caught the signal and exited 0); 64 usage error; 69 broker
-        unreachable; 70 broker answer refused; 71 a sandbox step failed; 77 denied; 78 refused: the
-        box cannot provide a protection asked for, or the working directory would expose too much;
-        126 COMMAND not executable; 127 COMMAND not found; 1 stop/list: no such session.
+        unreachable; 70 broker answer refused; 71 a sandbox step failed; 75 the broker could not read
+        the vault; 77 denied; 78 refused: the box cannot provide a protection asked for, or the working
+        directory would expose too much; 126 COMMAND not executable; 127 COMMAND not found; 1 stop/list:
+        no such session.
         """
 
     public static func main(_ arguments: [String]) -> Int32 {

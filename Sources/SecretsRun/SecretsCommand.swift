@@ -33,8 +33,8 @@ public enum SecretsCommand {
         the secrets the project needs; it is a request, the laptop's policy decides.
 
         Exit status: COMMAND's own status once it runs; 64 usage error; 65 bad .secrets.yaml;
-        69 broker unreachable; 70 broker answer refused; 77 denied; 126 COMMAND not executable;
-        127 COMMAND not found.
+        69 broker unreachable; 70 broker answer refused; 75 the broker could not read the vault
+        (try again once it can); 77 denied; 126 COMMAND not executable; 127 COMMAND not found.
         """
 
     /// Runs the command line; returns an exit status, or does not return when COMMAND runs.
