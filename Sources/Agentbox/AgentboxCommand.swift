@@ -28,7 +28,7 @@ public enum AgentboxCommand {
                agentbox redact [--from-session ID] [--secret-file FILE]... [--secret-value-file FILE]...
                                [--no-token-formats] [--min-length N] [FILE...]
                agentbox doctor
-               agentbox COMMAND --help
+               agentbox COMMAND --help     (that command's usage and options)
 
         start    asks the laptop's broker for an agent lease on PROFILE (an `agent: true` profile),
                  runs COMMAND in a sandbox with the lease's environment, and ends every process of
@@ -69,8 +69,8 @@ public enum AgentboxCommand {
             writeStandardError("agentbox: missing command\n\(usage)\n")
             return ExitCode.usage.rawValue
         }
-        if args.flag("--help", "-h") {
-            print(usage)
+        if args.flag("--help", "-h"), let own = usage(of: command) {
+            print(own)
             return 0
         }
         let environment = ProcessEnvironment.current
@@ -82,7 +82,9 @@ public enum AgentboxCommand {
             case "stop": return try stop(&args, environment: environment)
             case "doctor": return try doctor(&args)
             case "redact": return RedactSubcommand.run(Array(arguments.drop { $0 != "redact" }.dropFirst()), environment: environment)
-            case "help": print(usage); return 0
+            case "help":
+                print(args.operand().flatMap(usage(of:)) ?? usage)
+                return 0
             default: throw AgentboxError.usage("unknown command \(command)")
             }
         } catch let error as AgentboxError {

@@ -13,7 +13,7 @@ public enum BrokerCommand {
         The laptop side of agentbox: holds the policy, reads local vaults, asks you to approve,
         hands short-lived scoped secret bundles to remote sessions opened with devssh.
 
-        Commands:
+        Commands (secret-broker COMMAND --help: its usage and options):
           serve [--policy FILE] [--socket PATH] [--audit-log FILE] [--no-prompt] [--upstream-ca FILE]
                                  run the broker (SIGHUP reloads the policy); --upstream-ca: the CA
                                  bundle the credential proxy trusts instead of the system's
@@ -52,8 +52,8 @@ public enum BrokerCommand {
             writeStandardError("secret-broker: missing command\n\(usage)\n")
             return ExitCode.usage.rawValue
         }
-        if args.flag("--help", "-h") {
-            print(usage)
+        if args.flag("--help", "-h"), let own = usage(of: command) {
+            print(own)
             return 0
         }
         do {
@@ -69,7 +69,9 @@ public enum BrokerCommand {
             case "audit": return try AuditCommand.run(&args, defaultPath: paths.auditLog)
             case "policy": return try policyCheck(&args, paths: paths)
             case "explain": return try explain(&args, paths: paths)
-            case "help": print(usage); return 0
+            case "help":
+                print(args.operand().flatMap(usage(of:)) ?? usage)
+                return 0
             default: throw UsageError("unknown command \(command)")
             }
         } catch let error as UsageError {
