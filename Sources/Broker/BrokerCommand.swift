@@ -168,10 +168,16 @@ public enum BrokerCommand {
         try args.finish()
         let leases = try control.leases()
         if json { return printJSON(leases) }
-        if leases.isEmpty { print("no leases") }
-        for lease in leases {
-            print("\(lease.leaseId)  \(lease.state.rawValue)  \(lease.host)  \(lease.profile)  expires \(formatTime(lease.expiresAt))  \(lease.secretNames.joined(separator: ","))  \(lease.argv.joined(separator: " "))")
+        if leases.isEmpty {
+            print("no leases")
+            return 0
         }
+        var table = TextTable(header: ["LEASE", "STATE", "HOST", "PROFILE", "EXPIRES", "SECRETS", "COMMAND"])
+        for lease in leases {
+            table.append([lease.leaseId, lease.state.rawValue, lease.host, lease.profile, formatTime(lease.expiresAt),
+                          lease.secretNames.joined(separator: ","), lease.argv.joined(separator: " ")])
+        }
+        print(table.text, terminator: "")
         return 0
     }
 
@@ -190,10 +196,16 @@ public enum BrokerCommand {
         try args.finish()
         let sessions = try control.sessions()
         if json { return printJSON(sessions) }
-        if sessions.isEmpty { print("no sessions") }
-        for session in sessions {
-            print("\(session.sessionId)  \(session.remoteUser)@\(session.host)  since \(formatTime(session.createdAt))  \(session.activeLeases) active lease(s)")
+        if sessions.isEmpty {
+            print("no sessions")
+            return 0
         }
+        var table = TextTable(header: ["SESSION", "LOGIN", "SINCE", "ACTIVE LEASES"])
+        for session in sessions {
+            table.append([session.sessionId, "\(session.remoteUser)@\(session.host)", formatTime(session.createdAt),
+                          String(session.activeLeases)])
+        }
+        print(table.text, terminator: "")
         return 0
     }
 

@@ -1,0 +1,88 @@
+import AgentboxCore
+import TestSupport
+import Testing
+
+/// The `secret-broker` command line against a real broker, with a session and a lease made by
+/// `devssh --local` and `secrets run` on this machine (no ssh).
+@Suite struct BrokerCommandLineTests {
+    static let tokenValue = "listing-token-value-42"
+
+    /// A broker whose policy hands TOKEN (a file:// vault) to `/bin/true` on host testhost.
+    static func broker() throws -> BrokerFixture {
+        let broker = try BrokerFixture(policy: "version: 1\nprofiles: {}\n")
+        let vault = try broker.directory.write("vault.env", Array("TOKEN=\(tokenValue)\n".utf8))
+        try broker.writePolicy("""
+            version: 1
+            profiles:
+              listing:
+                allowedHosts: [testhost]
+                allowedCommands: ["/bin/true"]
+                secrets:
+                  TOKEN: file://\(vault)#TOKEN
+
+            """)
+        let reload = try broker.cli(["reload"])
+        guard reload.status == .exited(0) else { throw FixtureError("reload: \(reload.standardErrorText)") }
+        return broker
+    }
+
+    /// Runs `script` under `sh -c` in a `devssh --local testhost` session; `$SECRETS` and
+    /// `$BROKER` are the built `secrets` and `secret-broker`.
+    static func inSession(_ broker: BrokerFixture, _ script: String) throws -> ChildProcess.Output {
+        var environment = broker.clientEnvironment
+        environment["SECRETS"] = try BuiltProducts.path("secrets")
+        environment["BROKER"] = broker.brokerExecutable
+        return try ChildProcess.run(
+            executable: try BuiltProducts.path("devssh"),
+            arguments: ["--broker", broker.controlSocket, "--local", "testhost", "--", "/bin/sh", "-c", script],
+            environment: environment, timeout: .seconds(30))
+    }
+
+    /// The columns at which the cells of `line` start: cells are separated by two spaces or more.
+    static func cellStarts(_ line: Substring) -> [Int] {
+        let characters = Array(line)
+        return characters.indices.filter { index in
+            characters[index] != " " && (index == 0 || (index >= 2 && characters[index - 1] == " " && characters[index - 2] == " "))
+        }
+    }
+
+    @Test func leasesAndSessionsPrintAHeaderRowAboveTheirRows() throws {
+        let broker = try Self.broker()
+        defer { broker.stop() }
+        let output = try Self.inSession(broker, """
+            "$SECRETS" run --quiet listing -- /bin/true || exit 9
+            "$BROKER" leases && echo --- && "$BROKER" sessions
+            """)
+        #expect(output.status == .exited(0), "\(output.standardErrorText)")
+        let parts = output.standardOutputText.components(separatedBy: "---\n")
+        try #require(parts.count == 2, "\(output.standardOutputText)")
+
+        let leases = parts[0].split(separator: "\n")
+        try #require(leases.count == 2, "one header and one lease: \(parts[0])")
+        #expect(leases[0].split(separator: " ") == ["LEASE", "STATE", "HOST", "PROFILE", "EXPIRES", "SECRETS", "COMMAND"])
+        #expect(leases[1].hasPrefix("ls-"), "\(leases[1])")
+        for cell in ["  active  ", "  testhost  ", "  listing  ", "  TOKEN  ", "  /bin/true"] {
+            #expect(leases[1].contains(cell), "\(leases[1])")
+        }
+        #expect(Self.cellStarts(leases[0]).count == 7)
+        #expect(Self.cellStarts(leases[0]) == Self.cellStarts(leases[1]), "columns not aligned:\n\(parts[0])")
+
+        let sessions = parts[1].split(separator: "\n")
+        try #require(sessions.count == 2, "one header and one session: \(parts[1])")
+        #expect(sessions[0].hasPrefix("SESSION  "), "\(sessions[0])")
+        #expect(sessions[0].hasSuffix("ACTIVE LEASES"), "\(sessions[0])")
+        #expect(sessions[1].hasPrefix("s-"), "\(sessions[1])")
+        #expect(sessions[1].contains("@testhost  "), "\(sessions[1])")
+        #expect(sessions[1].hasSuffix("  1"), "one active lease: \(sessions[1])")
+        #expect(Self.cellStarts(sessions[0]).count == 4)
+        #expect(Self.cellStarts(sessions[0]) == Self.cellStarts(sessions[1]), "columns not aligned:\n\(parts[1])")
+        #expect(!output.standardOutputText.contains(Self.tokenValue))
+    }
+
+    @Test func emptyListingsSaySoWithoutAHeader() throws {
+        let broker = try Self.broker()
+        defer { broker.stop() }
+        #expect(try broker.cli(["leases"]).standardOutputText == "no leases\n")
+        #expect(try broker.cli(["sessions"]).standardOutputText == "no sessions\n")
+    }
+}
