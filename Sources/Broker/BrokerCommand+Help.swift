@@ -123,11 +123,12 @@ extension BrokerCommand {
         usage: secret-broker reload [--socket PATH]
 
         Asks the running broker to reload its policy file (as SIGHUP does). An invalid file leaves
-        the policy in force, and its errors are shown.
+        the policy in force, and its errors are shown as FILE:LINE:COLUMN: error: MESSAGE.
 
         \(socketOption)
 
-        Exit status: \(controlExitStatus)
+        Exit status: 0 reloaded; 1 the broker refused the call; 64 usage error; 65 invalid policy
+        (the old one stays in force); 69 broker unreachable; 78 unsafe policy file permissions.
         """
 
     static let auditUsage = """

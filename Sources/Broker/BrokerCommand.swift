@@ -78,9 +78,18 @@ public enum BrokerCommand {
             writeStandardError("secret-broker: \(error.message)\nRun 'secret-broker --help' for usage.\n")
             return ExitCode.usage.rawValue
         } catch let error as ControlError {
-            writeStandardError("secret-broker: \(error)\n")
-            if case .unreachable = error { return ExitCode.unavailable.rawValue }
-            return ExitCode.failure.rawValue
+            switch error {
+            case .refused(let code, let message) where code == "policy-invalid" || code == "policy-unsafe":
+                // The running broker kept its policy; the file's errors, FILE:LINE:COLUMN first, as `policy check` shows them.
+                writeStandardError("secret-broker: reload refused, the policy in force stays:\n\(message)\n")
+                return code == "policy-unsafe" ? ExitCode.config.rawValue : ExitCode.dataError.rawValue
+            case .unreachable:
+                writeStandardError("secret-broker: \(error)\n")
+                return ExitCode.unavailable.rawValue
+            default:
+                writeStandardError("secret-broker: \(error)\n")
+                return ExitCode.failure.rawValue
+            }
         } catch let error as PolicyError {
             writeStandardError("\(error)\n")
             return policyExitCode(error)

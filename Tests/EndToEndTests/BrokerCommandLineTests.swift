@@ -85,4 +85,35 @@ import Testing
         #expect(try broker.cli(["leases"]).standardOutputText == "no leases\n")
         #expect(try broker.cli(["sessions"]).standardOutputText == "no sessions\n")
     }
+
+    /// A reload the broker refuses exits as `policy check` of the same file does (65 invalid, 78
+    /// unsafe permissions), shows the file's errors at FILE:LINE:COLUMN, and the policy in force
+    /// stays: the same request is still granted.
+    @Test(arguments: [(false, Int32(65)), (true, Int32(78))])
+    func refusedReloadExitsAsPolicyCheckAndShowsWhere(unsafe: Bool, status: Int32) throws {
+        let broker = try Self.broker()
+        defer { broker.stop() }
+        let good = FileIO.readText(broker.policyPath)
+        if unsafe {
+            try broker.writePolicy(good, mode: 0o664)
+        } else {
+            try broker.writePolicy(good.replacingOccurrences(of: "    allowedCommands:", with: "    allowedCommand:"))
+        }
+        let reload = try broker.cli(["reload"])
+        #expect(reload.status == .exited(status), "\(reload.standardErrorText)")
+        #expect(reload.standardErrorText.hasPrefix("secret-broker: reload refused, the policy in force stays:\n"),
+                "\(reload.standardErrorText)")
+        let check = try broker.cli(["policy", "check", broker.policyPath])
+        #expect(check.status == .exited(status), "\(check.standardErrorText)")
+        if unsafe {
+            #expect(reload.standardErrorText.contains("\(broker.policyPath) is writable by group or others"),
+                    "\(reload.standardErrorText)")
+        } else {
+            let location = "\(broker.policyPath):5:5: error: unknown key allowedCommand"
+            #expect(reload.standardErrorText.contains(location), "\(reload.standardErrorText)")
+            #expect(check.standardErrorText.contains(location), "\(check.standardErrorText)")
+        }
+        let granted = try Self.inSession(broker, #""$SECRETS" run --quiet listing -- /bin/true"#)
+        #expect(granted.status == .exited(0), "the old policy is gone: \(granted.standardErrorText)")
+    }
 }
