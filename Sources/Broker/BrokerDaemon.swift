@@ -38,7 +38,8 @@ public final class BrokerDaemon: @unchecked Sendable {
         self.options = options
         self.log = log
         let policy = try PolicyLoader.load(path: options.policyPath)
-        for warning in policy.warnings { log("warning: \(warning)") }
+        // Each reads `FILE:LINE:COLUMN: warning: MESSAGE` already.
+        for warning in policy.warnings { log("\(warning)") }
         let audit = try AuditLog(path: options.auditLogPath)
         let runtime = FileSafety.parent(of: options.controlSocket)
         try FileSafety.makePrivateDirectory(runtime)

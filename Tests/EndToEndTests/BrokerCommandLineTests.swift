@@ -116,4 +116,20 @@ import Testing
         let granted = try Self.inSession(broker, #""$SECRETS" run --quiet listing -- /bin/true"#)
         #expect(granted.status == .exited(0), "the old policy is gone: \(granted.standardErrorText)")
     }
+
+    /// `serve` shows each policy warning once, as `policy check` shows it
+    /// (`FILE:LINE:COLUMN: warning: MESSAGE`), not as `warning: FILE:…: warning: …`.
+    @Test func policyWarningsSayWarningOnce() throws {
+        let broker = try BrokerFixture(policy: "version: 1\nprofiles:\n  open:\n    allowedHosts: [testhost]\n")
+        defer { broker.stop() }
+        let expected = [
+            "\(broker.policyPath):3:3: warning: profile open has no allowedRemoteUsers: any remote user may use it",
+            "\(broker.policyPath):3:3: warning: profile open has no allowedPaths: it may be used from any directory",
+            "\(broker.policyPath):3:3: warning: profile open has no allowedCommands: it may be used to run any command",
+        ]
+        let logged = broker.log.split(separator: "\n").filter { $0.contains("warning") }.map(String.init)
+        #expect(logged == expected.map { "secret-broker: \($0)" }, "\(broker.log)")
+        let check = try broker.cli(["policy", "check", broker.policyPath])
+        #expect(check.standardOutputText.split(separator: "\n").filter { $0.contains("warning") }.map(String.init) == expected)
+    }
 }
