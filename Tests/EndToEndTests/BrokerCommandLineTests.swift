@@ -11,7 +11,8 @@ import Testing
     static func broker() throws -> BrokerFixture {
         let broker = try BrokerFixture(policy: "version: 1\nprofiles: {}\n")
         let vault = try broker.directory.write("vault.env", Array("TOKEN=\(tokenValue)\n".utf8))
-        try broker.writePolicy("""
+        try broker.writePolicy(
+            """
             version: 1
             profiles:
               listing:
@@ -42,14 +43,17 @@ import Testing
     static func cellStarts(_ line: Substring) -> [Int] {
         let characters = Array(line)
         return characters.indices.filter { index in
-            characters[index] != " " && (index == 0 || (index >= 2 && characters[index - 1] == " " && characters[index - 2] == " "))
+            characters[index] != " "
+                && (index == 0 || (index >= 2 && characters[index - 1] == " " && characters[index - 2] == " "))
         }
     }
 
     @Test func leasesAndSessionsPrintAHeaderRowAboveTheirRows() throws {
         let broker = try Self.broker()
         defer { broker.stop() }
-        let output = try Self.inSession(broker, """
+        let output = try Self.inSession(
+            broker,
+            """
             "$SECRETS" run --quiet listing -- /bin/true || exit 9
             "$BROKER" leases && echo --- && "$BROKER" sessions
             """)
@@ -59,7 +63,8 @@ import Testing
 
         let leases = parts[0].split(separator: "\n")
         try #require(leases.count == 2, "one header and one lease: \(parts[0])")
-        #expect(leases[0].split(separator: " ") == ["LEASE", "STATE", "HOST", "PROFILE", "EXPIRES", "SECRETS", "COMMAND"])
+        #expect(
+            leases[0].split(separator: " ") == ["LEASE", "STATE", "HOST", "PROFILE", "EXPIRES", "SECRETS", "COMMAND"])
         #expect(leases[1].hasPrefix("ls-"), "\(leases[1])")
         for cell in ["  active  ", "  testhost  ", "  listing  ", "  TOKEN  ", "  /bin/true"] {
             #expect(leases[1].contains(cell), "\(leases[1])")
@@ -101,13 +106,15 @@ import Testing
         }
         let reload = try broker.cli(["reload"])
         #expect(reload.status == .exited(status), "\(reload.standardErrorText)")
-        #expect(reload.standardErrorText.hasPrefix("secret-broker: reload refused, the policy in force stays:\n"),
-                "\(reload.standardErrorText)")
+        #expect(
+            reload.standardErrorText.hasPrefix("secret-broker: reload refused, the policy in force stays:\n"),
+            "\(reload.standardErrorText)")
         let check = try broker.cli(["policy", "check", broker.policyPath])
         #expect(check.status == .exited(status), "\(check.standardErrorText)")
         if unsafe {
-            #expect(reload.standardErrorText.contains("\(broker.policyPath) is writable by group or others"),
-                    "\(reload.standardErrorText)")
+            #expect(
+                reload.standardErrorText.contains("\(broker.policyPath) is writable by group or others"),
+                "\(reload.standardErrorText)")
         } else {
             let location = "\(broker.policyPath):5:5: error: unknown key allowedCommand"
             #expect(reload.standardErrorText.contains(location), "\(reload.standardErrorText)")
@@ -130,6 +137,8 @@ import Testing
         let logged = broker.log.split(separator: "\n").filter { $0.contains("warning") }.map(String.init)
         #expect(logged == expected.map { "secret-broker: \($0)" }, "\(broker.log)")
         let check = try broker.cli(["policy", "check", broker.policyPath])
-        #expect(check.standardOutputText.split(separator: "\n").filter { $0.contains("warning") }.map(String.init) == expected)
+        #expect(
+            check.standardOutputText.split(separator: "\n").filter { $0.contains("warning") }.map(String.init)
+                == expected)
     }
 }

@@ -17,25 +17,36 @@ import Testing
     }
 
     static let agentbox = ["start", "sandbox", "list", "stop", "redact", "doctor"]
-    static let broker = ["serve", "pending", "approve", "deny", "leases", "revoke", "sessions", "reload", "audit",
-                         "policy", "explain"]
-    static let sandboxOptions = ["--workdir", "--network", "--run-as", "--grace", "--seccomp-profile", "--print-plan",
-                                 "--quiet", "--transcript", "--no-masking", "--keep-file"]
+    static let broker = [
+        "serve", "pending", "approve", "deny", "leases", "revoke", "sessions", "reload", "audit",
+        "policy", "explain",
+    ]
+    static let sandboxOptions = [
+        "--workdir", "--network", "--run-as", "--grace", "--seccomp-profile", "--print-plan",
+        "--quiet", "--transcript", "--no-masking", "--keep-file",
+    ]
 
     static let cases: [Case] = {
         var cases: [Case] = []
         func add(_ tool: String, _ command: [String], _ options: [String], among commands: [String]) {
-            cases.append(Case(tool: tool, command: command, options: options,
-                              others: commands.filter { $0 != command[0] }))
+            cases.append(
+                Case(
+                    tool: tool, command: command, options: options,
+                    others: commands.filter { $0 != command[0] }))
         }
         add("agentbox", ["start"], sandboxOptions, among: agentbox)
         add("agentbox", ["sandbox"], sandboxOptions, among: agentbox)
         add("agentbox", ["list"], [], among: agentbox)
         add("agentbox", ["stop"], [], among: agentbox)
-        add("agentbox", ["redact"], ["--from-session", "--secret-file", "--secret-value-file", "--no-token-formats",
-                                     "--min-length"], among: agentbox)
+        add(
+            "agentbox", ["redact"],
+            [
+                "--from-session", "--secret-file", "--secret-value-file", "--no-token-formats",
+                "--min-length",
+            ], among: agentbox)
         add("agentbox", ["doctor"], [], among: agentbox)
-        add("secret-broker", ["serve"], ["--policy", "--socket", "--audit-log", "--no-prompt", "--upstream-ca"],
+        add(
+            "secret-broker", ["serve"], ["--policy", "--socket", "--audit-log", "--no-prompt", "--upstream-ca"],
             among: broker)
         add("secret-broker", ["pending"], ["--json", "--socket"], among: broker)
         add("secret-broker", ["approve"], ["--for", "--socket"], among: broker)
@@ -46,7 +57,8 @@ import Testing
         add("secret-broker", ["reload"], ["--socket"], among: broker)
         add("secret-broker", ["audit"], ["--follow", "--json", "--audit-log"], among: broker)
         add("secret-broker", ["policy", "check"], [], among: broker)
-        add("secret-broker", ["explain"], ["--host", "--user", "--cwd", "--names", "--agent", "--policy"],
+        add(
+            "secret-broker", ["explain"], ["--host", "--user", "--cwd", "--names", "--agent", "--policy"],
             among: broker)
         add("secrets", ["run"], ["--pristine", "--quiet"], among: ["run", "status"])
         add("secrets", ["status"], [], among: ["run", "status"])
@@ -54,8 +66,9 @@ import Testing
     }()
 
     static func run(_ tool: String, _ arguments: [String]) throws -> ChildProcess.Output {
-        try ChildProcess.run(executable: try BuiltProducts.path(tool), arguments: arguments,
-                             environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(10))
+        try ChildProcess.run(
+            executable: try BuiltProducts.path(tool), arguments: arguments,
+            environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(10))
     }
 
     @Test(arguments: cases)
@@ -69,8 +82,9 @@ import Testing
         #expect(text != whole, "the whole help")
         let lines = text.split(separator: "\n").map { $0.drop { $0 == " " } }
         for other in help.others {
-            #expect(!lines.contains { $0.hasPrefix("\(help.tool) \(other)") || $0.hasPrefix("\(other) [") },
-                    "\(other)'s usage is in \(help): \(text)")
+            #expect(
+                !lines.contains { $0.hasPrefix("\(help.tool) \(other)") || $0.hasPrefix("\(other) [") },
+                "\(other)'s usage is in \(help): \(text)")
         }
         for option in help.options {
             #expect(lines.contains { $0.hasPrefix(option) }, "\(option) is not explained: \(text)")
@@ -98,8 +112,12 @@ import Testing
 
     /// A `--help` after `--` belongs to the command that is run, not to the tool.
     @Test func helpAfterTheCommandSeparatorIsNotTheToolsHelp() throws {
-        let output = try Self.run("secret-broker", ["explain", "p", "--host", "h", "--policy", "/nonexistent/p.yaml",
-                                                    "--", "ls", "--help"])
+        let output = try Self.run(
+            "secret-broker",
+            [
+                "explain", "p", "--host", "h", "--policy", "/nonexistent/p.yaml",
+                "--", "ls", "--help",
+            ])
         #expect(!output.standardOutputText.hasPrefix("usage:"), "\(output.standardOutputText)")
         #expect(output.status == .exited(65), "\(output.standardErrorText)")
     }

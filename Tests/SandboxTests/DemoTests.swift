@@ -1,10 +1,10 @@
 import AgentboxCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `make demo` (scripts/demo, here against the debug build): the agent session's redacted

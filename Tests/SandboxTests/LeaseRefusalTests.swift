@@ -1,10 +1,10 @@
 import AgentboxCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `agentbox start` against a real broker, when there is no lease to be had: a denial by the
@@ -22,14 +22,19 @@ struct LeaseRefusalTests {
     }
 
     static let cases = [
-        Case(description: "denied by the policy", reference: "file://VAULT#TOKEN", status: 77,
-             message: "agentbox: denied: command /bin/echo", auditEvent: "denial"),
-        Case(description: "vault file missing", reference: "file://VAULT.gone#TOKEN", status: 75,
-             message: "agentbox: the broker could not read the vault for TOKEN: cannot read secret file://VAULT.gone#TOKEN: file VAULT.gone not found",
-             auditEvent: "vault-error"),
-        Case(description: "key missing from the vault", reference: "file://VAULT#OTHER", status: 75,
-             message: "agentbox: the broker could not read the vault for TOKEN: cannot read secret file://VAULT#OTHER: key OTHER in VAULT not found",
-             auditEvent: "vault-error"),
+        Case(
+            description: "denied by the policy", reference: "file://VAULT#TOKEN", status: 77,
+            message: "agentbox: denied: command /bin/echo", auditEvent: "denial"),
+        Case(
+            description: "vault file missing", reference: "file://VAULT.gone#TOKEN", status: 75,
+            message:
+                "agentbox: the broker could not read the vault for TOKEN: cannot read secret file://VAULT.gone#TOKEN: file VAULT.gone not found",
+            auditEvent: "vault-error"),
+        Case(
+            description: "key missing from the vault", reference: "file://VAULT#OTHER", status: 75,
+            message:
+                "agentbox: the broker could not read the vault for TOKEN: cannot read secret file://VAULT#OTHER: key OTHER in VAULT not found",
+            auditEvent: "vault-error"),
     ]
 
     @Test(arguments: cases)
@@ -41,29 +46,35 @@ struct LeaseRefusalTests {
         mkdir(workdir, 0o755)
         let vault = try directory.write("vault.env", Array("TOKEN=refusal-value-42\n".utf8))
         let reference = refusal.reference.replacingOccurrences(of: "VAULT", with: vault)
-        let policy = try directory.write("policy.yaml", Array("""
-            version: 1
-            profiles:
-              sandbox-agent:
-                agent: true
-                allowedHosts: [testhost]
-                allowedCommands: ["/bin/sh *"]
-                requireApproval: false
-                network: none
-                secrets:
-                  TOKEN: { from: "\(reference)", class: inject }
-            """.utf8))
+        let policy = try directory.write(
+            "policy.yaml",
+            Array(
+                """
+                version: 1
+                profiles:
+                  sandbox-agent:
+                    agent: true
+                    allowedHosts: [testhost]
+                    allowedCommands: ["/bin/sh *"]
+                    requireApproval: false
+                    network: none
+                    secrets:
+                      TOKEN: { from: "\(reference)", class: inject }
+                """.utf8))
         let broker = try LocalBroker(policy: policy, in: directory)
         defer { broker.stop() }
         let marker = directory.path + "/ran"
         // The denial case asks for a command the profile does not allow.
-        let command = refusal.auditEvent == "denial"
+        let command =
+            refusal.auditEvent == "denial"
             ? ["/bin/echo", "never"] : ["/bin/sh", "-c", "touch \(marker); echo $TOKEN"]
         let output = try ChildProcess.run(
             executable: binaries + "/devssh",
-            arguments: ["--broker", broker.control, "--local", "testhost", "--", SandboxHarness.agentbox, "start",
-                        "sandbox-agent", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", workdir,
-                        "--network", "none", "--"] + command,
+            arguments: [
+                "--broker", broker.control, "--local", "testhost", "--", SandboxHarness.agentbox, "start",
+                "sandbox-agent", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", workdir,
+                "--network", "none", "--",
+            ] + command,
             environment: broker.environment, timeout: .seconds(60))
         let expected = refusal.message.replacingOccurrences(of: "VAULT", with: vault)
         #expect(output.status == .exited(refusal.status), "\(output.standardErrorText)")
