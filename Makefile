@@ -36,7 +36,8 @@ test: packages
 	$(SWIFT) test --skip-build $(BUILD_FLAGS)
 
 # A broker with a file:// vault and the demo policy: `secrets run` grants and denials, then an
-# agent session (inject, proxy, never) through agentbox, ended by its lease.
+# agent session (inject, proxy, never) through agentbox, ended by its lease. Its redacted
+# transcript is kept in $XDG_STATE_HOME/agentbox/transcripts/; the demo prints its path last.
 demo: release
 	@scripts/demo
 

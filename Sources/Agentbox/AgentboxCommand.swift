@@ -28,7 +28,7 @@ public enum AgentboxCommand {
                agentbox redact [--from-session ID] [--secret-file FILE]... [--secret-value-file FILE]...
                                [--no-token-formats] [--min-length N] [FILE...]
                agentbox doctor
-               agentbox COMMAND --help
+               agentbox COMMAND --help     (that command's usage and options)
 
         start    asks the laptop's broker for an agent lease on PROFILE (an `agent: true` profile),
                  runs COMMAND in a sandbox with the lease's environment, and ends every process of
@@ -53,9 +53,10 @@ public enum AgentboxCommand {
         Exit status: COMMAND's own status once it runs (128+N when killed by signal N, e.g. 143
         after stop or lease end; a session ended by stop, lease end, revocation or disconnect is
         never 0: 143 when COMMAND caught the signal and exited 0); 64 usage error; 69 broker
-        unreachable; 70 broker answer refused; 71 a sandbox step failed; 77 denied; 78 refused: the
-        box cannot provide a protection asked for, or the working directory would expose too much;
-        126 COMMAND not executable; 127 COMMAND not found; 1 stop/list: no such session.
+        unreachable; 70 broker answer refused; 71 a sandbox step failed; 75 the broker could not read
+        the vault; 77 denied; 78 refused: the box cannot provide a protection asked for, or the working
+        directory would expose too much; 126 COMMAND not executable; 127 COMMAND not found; 1 stop/list:
+        no such session.
         """
 
     public static func main(_ arguments: [String]) -> Int32 {
@@ -68,8 +69,8 @@ public enum AgentboxCommand {
             writeStandardError("agentbox: missing command\n\(usage)\n")
             return ExitCode.usage.rawValue
         }
-        if args.flag("--help", "-h") {
-            print(usage)
+        if args.flag("--help", "-h"), let own = usage(of: command) {
+            print(own)
             return 0
         }
         let environment = ProcessEnvironment.current
@@ -81,7 +82,9 @@ public enum AgentboxCommand {
             case "stop": return try stop(&args, environment: environment)
             case "doctor": return try doctor(&args)
             case "redact": return RedactSubcommand.run(Array(arguments.drop { $0 != "redact" }.dropFirst()), environment: environment)
-            case "help": print(usage); return 0
+            case "help":
+                print(args.operand().flatMap(usage(of:)) ?? usage)
+                return 0
             default: throw AgentboxError.usage("unknown command \(command)")
             }
         } catch let error as AgentboxError {

@@ -43,7 +43,7 @@ final class SessionOutput {
     var redactor: Redactor {
         if let builtRedactor { return builtRedactor }
         let made = Redactor(secrets: secrets)
-        for warning in made.warnings { progress("warning: \(warning)") }
+        for warning in made.warnings { progress("\(warning)") }  // "warning: …" already
         for index in secrets.indices { secrets[index].value.withUnsafeMutableBytes { ab_zero($0) } }
         secrets = []
         builtRedactor = made

@@ -12,6 +12,9 @@ public enum ExitCode: Int32, Sendable {
     case software = 70
     /// An operating system error (cannot exec, cannot create a socket).
     case osError = 71
+    /// A temporary failure worth retrying: the broker allowed the request but could not read
+    /// the vault (missing file, locked key, `pass` failing).
+    case temporaryFailure = 75
     /// The request was denied by policy, by the developer, or by an approval timeout.
     case denied = 77
     /// A configuration error (policy file unsafe or invalid).

@@ -13,7 +13,7 @@ public enum BrokerCommand {
         The laptop side of agentbox: holds the policy, reads local vaults, asks you to approve,
         hands short-lived scoped secret bundles to remote sessions opened with devssh.
 
-        Commands:
+        Commands (secret-broker COMMAND --help: its usage and options):
           serve [--policy FILE] [--socket PATH] [--audit-log FILE] [--no-prompt] [--upstream-ca FILE]
                                  run the broker (SIGHUP reloads the policy); --upstream-ca: the CA
                                  bundle the credential proxy trusts instead of the system's
@@ -52,8 +52,8 @@ public enum BrokerCommand {
             writeStandardError("secret-broker: missing command\n\(usage)\n")
             return ExitCode.usage.rawValue
         }
-        if args.flag("--help", "-h") {
-            print(usage)
+        if args.flag("--help", "-h"), let own = usage(of: command) {
+            print(own)
             return 0
         }
         do {
@@ -69,16 +69,27 @@ public enum BrokerCommand {
             case "audit": return try AuditCommand.run(&args, defaultPath: paths.auditLog)
             case "policy": return try policyCheck(&args, paths: paths)
             case "explain": return try explain(&args, paths: paths)
-            case "help": print(usage); return 0
+            case "help":
+                print(args.operand().flatMap(usage(of:)) ?? usage)
+                return 0
             default: throw UsageError("unknown command \(command)")
             }
         } catch let error as UsageError {
             writeStandardError("secret-broker: \(error.message)\nRun 'secret-broker --help' for usage.\n")
             return ExitCode.usage.rawValue
         } catch let error as ControlError {
-            writeStandardError("secret-broker: \(error)\n")
-            if case .unreachable = error { return ExitCode.unavailable.rawValue }
-            return ExitCode.failure.rawValue
+            switch error {
+            case .refused(let code, let message) where code == "policy-invalid" || code == "policy-unsafe":
+                // The running broker kept its policy; the file's errors, FILE:LINE:COLUMN first, as `policy check` shows them.
+                writeStandardError("secret-broker: reload refused, the policy in force stays:\n\(message)\n")
+                return code == "policy-unsafe" ? ExitCode.config.rawValue : ExitCode.dataError.rawValue
+            case .unreachable:
+                writeStandardError("secret-broker: \(error)\n")
+                return ExitCode.unavailable.rawValue
+            default:
+                writeStandardError("secret-broker: \(error)\n")
+                return ExitCode.failure.rawValue
+            }
         } catch let error as PolicyError {
             writeStandardError("\(error)\n")
             return policyExitCode(error)
@@ -166,10 +177,16 @@ public enum BrokerCommand {
         try args.finish()
         let leases = try control.leases()
         if json { return printJSON(leases) }
-        if leases.isEmpty { print("no leases") }
-        for lease in leases {
-            print("\(lease.leaseId)  \(lease.state.rawValue)  \(lease.host)  \(lease.profile)  expires \(formatTime(lease.expiresAt))  \(lease.secretNames.joined(separator: ","))  \(lease.argv.joined(separator: " "))")
+        if leases.isEmpty {
+            print("no leases")
+            return 0
         }
+        var table = TextTable(header: ["LEASE", "STATE", "HOST", "PROFILE", "EXPIRES", "SECRETS", "COMMAND"])
+        for lease in leases {
+            table.append([lease.leaseId, lease.state.rawValue, lease.host, lease.profile, formatTime(lease.expiresAt),
+                          lease.secretNames.joined(separator: ","), lease.argv.joined(separator: " ")])
+        }
+        print(table.text, terminator: "")
         return 0
     }
 
@@ -188,10 +205,16 @@ public enum BrokerCommand {
         try args.finish()
         let sessions = try control.sessions()
         if json { return printJSON(sessions) }
-        if sessions.isEmpty { print("no sessions") }
-        for session in sessions {
-            print("\(session.sessionId)  \(session.remoteUser)@\(session.host)  since \(formatTime(session.createdAt))  \(session.activeLeases) active lease(s)")
+        if sessions.isEmpty {
+            print("no sessions")
+            return 0
         }
+        var table = TextTable(header: ["SESSION", "LOGIN", "SINCE", "ACTIVE LEASES"])
+        for session in sessions {
+            table.append([session.sessionId, "\(session.remoteUser)@\(session.host)", formatTime(session.createdAt),
+                          String(session.activeLeases)])
+        }
+        print(table.text, terminator: "")
         return 0
     }
 

@@ -38,7 +38,8 @@ public final class BrokerDaemon: @unchecked Sendable {
         self.options = options
         self.log = log
         let policy = try PolicyLoader.load(path: options.policyPath)
-        for warning in policy.warnings { log("warning: \(warning)") }
+        // Each reads `FILE:LINE:COLUMN: warning: MESSAGE` already.
+        for warning in policy.warnings { log("\(warning)") }
         let audit = try AuditLog(path: options.auditLogPath)
         let runtime = FileSafety.parent(of: options.controlSocket)
         try FileSafety.makePrivateDirectory(runtime)
@@ -59,7 +60,7 @@ public final class BrokerDaemon: @unchecked Sendable {
         control = try UnixHTTPServer(
             socketPath: options.controlSocket, allowedPeerUID: getuid(),
             handler: ControlAPI(core: core, reload: { [weak self] in
-                self?.reload() ?? .failure(PolicyLoadFailure(message: "broker stopping"))
+                self?.reload() ?? .failure(PolicyLoadFailure(code: "broker-stopping", message: "broker stopping"))
             }))
         core.startTicker()
     }
@@ -75,7 +76,9 @@ public final class BrokerDaemon: @unchecked Sendable {
         } catch {
             core.audit.record("policy-reload", ["policy": .string(options.policyPath), "result": "kept old policy"])
             log("policy reload failed, keeping the policy in force:\n\(error)")
-            return .failure(PolicyLoadFailure(message: "\(error)"))
+            // Told apart as `policy check` tells them apart, so that `reload` exits as it does.
+            let unsafe = BrokerCommand.policyExitCode(error) == ExitCode.config.rawValue
+            return .failure(PolicyLoadFailure(code: unsafe ? "policy-unsafe" : "policy-invalid", message: "\(error)"))
         }
     }
 

@@ -46,7 +46,7 @@ struct ControlAPI: HTTPHandler {
         case ("POST", ["v1", "policy", "reload"]):
             switch reload() {
             case .success(let message): return ok(["reloaded": message])
-            case .failure(let failure): return errorResponse(422, "policy-invalid", failure.message)
+            case .failure(let failure): return errorResponse(422, failure.code, failure.message)
             }
         case ("GET", ["v1", "status"]):
             return ok(["sessions": String(core.sessionSummaries().count), "pid": String(getpid())])
@@ -62,6 +62,12 @@ struct ControlAPI: HTTPHandler {
 
 /// Why a policy reload was refused; the old policy stays in force.
 public struct PolicyLoadFailure: Error, Sendable {
+    /// `policy-invalid` (the file does not parse or is not a valid policy), `policy-unsafe`
+    /// (others can change it), or `broker-stopping`.
+    public let code: String
     public let message: String
-    public init(message: String) { self.message = message }
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
 }

@@ -217,8 +217,7 @@ final class LeaseService: @unchecked Sendable {
                 let value = try secrets.read(reference: secret.reference)
                 environment.append(EnvironmentEntry(name: secret.name, valueBase64: value.withUnsafeBytes(Base64.encode)))
             } catch {
-                return deny(context, code: "vault-error",
-                            message: "denied: cannot read \(secret.name) from \(secret.reference): \(error)")
+                return vaultUnavailable(context, name: secret.name, reference: secret.reference, error: error)
             }
         }
         // Reading a vault can take a while (a passphrase, an unlock prompt): a requester that gave
@@ -283,6 +282,19 @@ final class LeaseService: @unchecked Sendable {
             if terms.secretNames != lease.terms.secretNames { return "denied: the policy for this lease has changed" }
             return isRenewable(lease.context, terms) ? nil : "denied: renewing this lease needs a new approval on the laptop"
         }
+    }
+
+    /// An allowed request the broker cannot serve because a vault cannot be read (a missing or
+    /// unreadable `file://` vault, `pass` failing, a locked key). Not a denial: `503` with the
+    /// code `vault-unavailable`, audited as `vault-error`. The message names the secret, its
+    /// reference and the vault's error, which never contains a value.
+    private func vaultUnavailable(_ context: LeaseContext, name: String, reference: String, error: any Error)
+        -> HTTPResponse
+    {
+        let message = "the broker could not read the vault for \(name): \(error)"
+        audit.record("vault-error", fields(context, ["names": .strings([name]), "reference": .string(reference),
+                                                     "reason": "vault-unavailable", "message": .string(message)]))
+        return errorResponse(503, "vault-unavailable", message)
     }
 
     private func deny(_ context: LeaseContext, code: String, message: String) -> HTTPResponse {

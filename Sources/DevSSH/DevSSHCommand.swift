@@ -38,7 +38,8 @@ public enum DevSSHCommand {
         and should have:       StreamLocalBindUnlink yes
 
         Exit status: ssh's own; 64 usage error; 69 the broker is unreachable; 78 the remote
-        could not be prepared; 255 ssh failed to connect.
+        could not be prepared; 127 no ssh client (none on PATH, or --ssh names none); 255 ssh
+        failed to connect.
         """
 
     public static func main(_ arguments: [String]) -> Int32 {
@@ -90,7 +91,7 @@ public enum DevSSHCommand {
             return fail(.usage(error.message))
         }
         guard let ssh = ChildProcess.find(executable: sshPath ?? "ssh", inPath: environment["PATH"]) else {
-            return fail(.ssh("cannot find the ssh client\(sshPath.map { " at \($0)" } ?? " on PATH")"))
+            return fail(.sshNotFound(sshNotFoundMessage(sshPath, path: environment["PATH"])))
         }
         let broker = ControlClient(socketPath: brokerSocket ?? BrokerPaths(environment: environment).controlSocket)
         let session = DevSSHSession(arguments: parsed, sshExecutable: ssh, broker: broker, environment: environment,
@@ -102,6 +103,18 @@ public enum DevSSHCommand {
         } catch {
             return fail(error)
         }
+    }
+
+    /// What to say when there is no ssh client to run, and how to give devssh one.
+    static func sshNotFoundMessage(_ sshPath: String?, path: String?) -> String {
+        let searched = path.map { "on PATH (\($0))" } ?? "(PATH is not set)"
+        guard let sshPath else {
+            return "ssh not found: no executable ssh \(searched); install the OpenSSH client, or name one with --ssh PATH"
+        }
+        if sshPath.contains("/") {
+            return "ssh not found: --ssh \(sshPath) is not an executable file; name an ssh client with --ssh PATH"
+        }
+        return "ssh not found: no executable \(sshPath) \(searched); name an ssh client with --ssh PATH"
     }
 
     private static func fail(_ error: DevSSHError) -> Int32 {

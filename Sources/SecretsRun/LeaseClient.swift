@@ -89,6 +89,8 @@ public struct LeaseClient: Sendable {
         }
         switch response.status {
         case 401, 403: return .denied(error.message)
+        // The request was allowed; the laptop's vault could not be read (not a denial: retrying can help).
+        case 503 where error.code == "vault-unavailable": return .vaultUnavailable(error.message)
         case 404 where error.code == "not-found":
             return .brokerUnreachable("the socket at \(socketPath) does not speak the broker protocol")
         default: return .protocolViolation("HTTP \(response.status) \(error.code): \(error.message)")

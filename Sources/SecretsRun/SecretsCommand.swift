@@ -15,6 +15,7 @@ public enum SecretsCommand {
         usage: secrets run PROFILE [--pristine] [--quiet] -- COMMAND [ARGS...]
                secrets status
                secrets --help
+               secrets COMMAND --help
 
         Asks the laptop's secret-broker, through the socket devssh forwarded, for the secrets of
         PROFILE, then replaces itself with COMMAND, the granted secrets in its environment.
@@ -33,8 +34,8 @@ public enum SecretsCommand {
         the secrets the project needs; it is a request, the laptop's policy decides.
 
         Exit status: COMMAND's own status once it runs; 64 usage error; 65 bad .secrets.yaml;
-        69 broker unreachable; 70 broker answer refused; 77 denied; 126 COMMAND not executable;
-        127 COMMAND not found.
+        69 broker unreachable; 70 broker answer refused; 75 the broker could not read the vault
+        (try again once it can); 77 denied; 126 COMMAND not executable; 127 COMMAND not found.
         """
 
     /// Runs the command line; returns an exit status, or does not return when COMMAND runs.
@@ -44,13 +45,20 @@ public enum SecretsCommand {
             writeStandardError(usage + "\n")
             return ExitCode.usage.rawValue
         }
+        let command = args.operand()
         if args.flag("--help", "-h") {
-            print(usage)
-            return 0
+            if let command, let own = usage(of: command) {
+                print(own)
+                return 0
+            }
+            if command == nil {
+                print(usage)
+                return 0
+            }
         }
         let environment = ProcessEnvironment.current
         do {
-            switch args.operand() {
+            switch command {
             case "run": try run(&args, environment: environment)
             case "status": return try status(&args, environment: environment)
             case let other?: throw SecretsError.usage("unknown command \(other)")
@@ -75,10 +83,6 @@ public enum SecretsCommand {
     }
 
     static func run(_ args: inout CommandLineArguments, environment: [String: String]) throws -> Never {
-        if args.flag("--help", "-h") {
-            print(usage)
-            exit(0)
-        }
         let pristine = args.flag("--pristine")
         let quiet = args.flag("--quiet", "-q")
         let command = try args.command()

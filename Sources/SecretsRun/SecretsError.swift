@@ -5,6 +5,8 @@ public enum SecretsError: Error, CustomStringConvertible {
     case usage(String)
     case brokerUnreachable(String)
     case denied(String)
+    /// The policy allowed the request, but the broker could not read a vault on the laptop.
+    case vaultUnavailable(String)
     case protocolViolation(String)
     case badRequestFile(String)
     case exec(command: String, code: Int32)
@@ -16,6 +18,7 @@ public enum SecretsError: Error, CustomStringConvertible {
         case .usage: return ExitCode.usage.rawValue
         case .brokerUnreachable: return ExitCode.unavailable.rawValue
         case .denied: return ExitCode.denied.rawValue
+        case .vaultUnavailable: return ExitCode.temporaryFailure.rawValue
         case .protocolViolation: return ExitCode.software.rawValue
         case .badRequestFile: return ExitCode.dataError.rawValue
         case .exec(_, let code): return code == ENOENT ? 127 : 126
@@ -28,6 +31,7 @@ public enum SecretsError: Error, CustomStringConvertible {
         case .usage(let message): return message
         case .brokerUnreachable(let message): return message
         case .denied(let message): return message
+        case .vaultUnavailable(let message): return message
         case .protocolViolation(let message): return "the broker's answer was refused: \(message)"
         case .badRequestFile(let message): return message
         case .exec(let command, let code): return "cannot execute \(command): \(String(cString: strerror(code)))"

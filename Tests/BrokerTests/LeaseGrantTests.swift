@@ -145,14 +145,51 @@ import UnixHTTP
         #expect(lease.expiresAt <= Int64(time(nil)) + 300)
     }
 
-    @Test func vaultFailureDeniesAndNamesTheReferenceNotTheValue() throws {
+    /// Ways a vault can fail to give a value the policy granted: a key missing from the file, the
+    /// file missing, the file readable by others (refused before it is read).
+    enum VaultProblem: String, CaseIterable, CustomStringConvertible {
+        case missingKey, missingFile, fileReadableByOthers
+        var description: String { rawValue }
+    }
+
+    /// A vault that cannot be read is not a denial: the remote is told the broker could not read
+    /// the vault (503 `vault-unavailable`, exit 75), the audit says so (`vault-error`, never
+    /// `denial`), and no value of the vault appears in the answer or the audit.
+    @Test(arguments: VaultProblem.allCases)
+    func unreadableVaultIsAnsweredAsVaultUnavailableNotAsDenial(_ problem: VaultProblem) throws {
         let harness = try BrokerHarness(policyBody: { vault in
-            BrokerHarness.policy()(vault).replacingOccurrences(of: "#DB_PASSWORD", with: "#NO_SUCH_KEY")
+            let policy = BrokerHarness.policy()(vault)
+            switch problem {
+            case .missingKey: return policy.replacingOccurrences(of: "#DB_PASSWORD", with: "#NO_SUCH_KEY")
+            case .missingFile: return policy.replacingOccurrences(of: "\(vault)#DB_PASSWORD", with: "\(vault).gone#DB_PASSWORD")
+            case .fileReadableByOthers: return policy
+            }
         })
+        if problem == .fileReadableByOthers { chmod(harness.vaultPath, 0o644) }
         let (_, client) = try harness.session()
-        let error = #expect(throws: SecretsError.self) { try client.requestLease(harness.request()) }
-        #expect("\(error!)".contains("NO_SUCH_KEY"))
-        #expect(!"\(error!)".contains("hunter2"))
+        let error = try #require(#expect(throws: SecretsError.self) { try client.requestLease(harness.request()) })
+        guard case .vaultUnavailable(let message) = error else {
+            Issue.record("answered as \(error), not as an unreadable vault")
+            return
+        }
+        #expect(error.exitCode == 75)
+        let name = problem == .fileReadableByOthers ? "API_TOKEN" : "DB_PASSWORD"
+        #expect(message.hasPrefix("the broker could not read the vault for \(name): cannot read secret file://"), "\(message)")
+        switch problem {
+        case .missingKey: #expect(message.contains("key NO_SUCH_KEY in \(harness.vaultPath) not found"), "\(message)")
+        case .missingFile: #expect(message.contains("file \(harness.vaultPath).gone not found"), "\(message)")
+        case .fileReadableByOthers: #expect(message.contains("unsafe vault file"), "\(message)")
+        }
+        let audit = harness.auditText
+        let event = try #require(audit.split(separator: "\n").first { $0.contains("\"event\":\"vault-error\"") }, "\(audit)")
+        #expect(event.contains("\"reason\":\"vault-unavailable\""))
+        #expect(event.contains("\"names\":[\"\(name)\"]"))
+        #expect(!audit.contains("\"denial\""), "\(audit)")
+        #expect(!audit.contains("\"grant\""), "\(audit)")
+        for value in ["hunter2", "tok-\u{00fc}ber"] {
+            #expect(!message.contains(value))
+            #expect(!audit.contains(value))
+        }
     }
 }
 

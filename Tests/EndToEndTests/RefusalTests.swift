@@ -2,8 +2,13 @@ import AgentboxCore
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Requests the policy or the session does not allow are refused on the remote with the rule's
-/// message and exit status 77 (69 when there is no broker), and the command never runs.
+/// message and exit status 77 (69 when there is no broker, 75 when the laptop's vault cannot be
+/// read), and the command never runs.
 @Suite struct RefusalTests {
     struct Case: CustomStringConvertible {
         let description: String
@@ -87,5 +92,26 @@ import Testing
         let badNonces = try world.auditEvents().filter { $0.event == "denial" && $0.reason == "bad-nonce" }
         #expect(badNonces.count == 2)
         #expect(try world.auditEvents().filter { $0.event == "grant" }.isEmpty)
+    }
+
+    /// A vault the broker cannot read (here the `file://` vault of API_TOKEN is gone) is no
+    /// denial: `secrets run` says the broker could not read the vault and exits 75, the audit
+    /// records a `vault-error`, and nothing is granted.
+    @Test func unreadableVaultIsReportedAsSuchNotAsDenial() throws {
+        let world = try TestSecrets.world()
+        defer { world.stop() }
+        let vault = world.laptop.file(TestSecrets.apiTokenFile)
+        #expect(unlink(vault) == 0)
+        try Self.expectRefusals(
+            [
+                Case(
+                    description: "missing vault file",
+                    command: world.secretsRun("billing-dev", "/usr/bin/printenv API_TOKEN"), status: 75,
+                    message:
+                        "secrets: the broker could not read the vault for API_TOKEN: cannot read secret file://\(vault): file \(vault) not found")
+            ], in: world)
+        let events = try world.auditEvents()
+        #expect(events.contains { $0.event == "vault-error" && $0.reason == "vault-unavailable" })
+        #expect(events.filter { $0.event == "denial" || $0.event == "grant" }.isEmpty)
     }
 }
