@@ -249,33 +249,31 @@ public enum AgentboxCommand {
             if let signal = StopSignals.received { throw AgentboxError.stoppedBeforeStart(signal) }
             SandboxLauncher.becomeSubreaper()
             if let wiring, network != .host { plan.loopbackListeners = [wiring.port] }
-            let launch = try SandboxLauncher.launch(plan)
-            let process: SandboxProcess
-            do {
-                // While the init builds the sandbox (on another core): the record, the stale
-                // sessions, the output relay. Then the exec, or the step that failed.
-                writeRecord(store, id: id, profile: profile, command: command, grant: grant, supervisor: supervisorIdentity,
-                            workdir: workdir, progress: progress)
-                // Leftovers of sessions whose supervisor died (ours has a record with a live supervisor).
-                for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }
-                try output?.start()
-                process = try launch.awaitStart()
-            } catch {
-                launch.abandon()
-                throw error
-            }
+            let process = try SandboxLauncher.spawn(plan)
             if let wiring, let listener = process.listeners.first {
                 relay = ProxyRelay(listeningOn: listener, port: wiring.port, socketPath: wiring.proxySocket)
             }
             let supervisor = SessionSupervisor(process: process, grace: .milliseconds(Int(graceSeconds * 1000)))
             supervisor.handleSignals()
+            do {
+                try store.write(SessionRecord(
+                    id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
+                    leaseId: grant?.leaseId ?? "", supervisorPid: supervisorIdentity.pid,
+                    supervisorStart: supervisorIdentity.startTime, workdir: workdir))
+            } catch {
+                // The first record (the supervisor alone) stays: `stop` and the cleanup still know the session.
+                progress("warning: the session record lacks the profile and command: \(error)")
+            }
+            // Leftovers of sessions whose supervisor died, cleared while the agent starts (not
+            // before: it is no step of this session's). Ours has a record with a live supervisor.
+            for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }
             if let grant, let client {
                 supervisor.endAtExpiry(grant.expiresAt)
                 supervisor.watchLease(client: client, leaseId: grant.leaseId, onDisconnect: grant.onDisconnect,
                                       expiresAt: grant.expiresAt)
             }
             progress("session \(id) started (supervisor pid \(getpid()), sandbox init pid \(process.pid))")
-            output?.announceTranscript()
+            try output?.start()
             outcome = process.wait()
             scrubFindings = output?.finish()
             endReason = supervisor.endReason.rawValue
@@ -291,22 +289,6 @@ public enum AgentboxCommand {
         store.remove(id)
         releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome, scrubFindings: scrubFindings))
         return exitStatus(outcome, endReason: endReason)
-    }
-
-    /// The session's full record; the first one (the supervisor alone) stays when this fails, so
-    /// `stop` and the cleanup still know the session.
-    private static func writeRecord(
-        _ store: SessionStore, id: String, profile: String, command: [String], grant: LeaseGrant?,
-        supervisor: SupervisorIdentity, workdir: String, progress: (String) -> Void
-    ) {
-        do {
-            try store.write(SessionRecord(
-                id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
-                leaseId: grant?.leaseId ?? "", supervisorPid: supervisor.pid, supervisorStart: supervisor.startTime,
-                workdir: workdir))
-        } catch {
-            progress("warning: the session record lacks the profile and command: \(error)")
-        }
     }
 
     /// agentbox's own status: the command's, except that a session agentbox ended (stop, lease

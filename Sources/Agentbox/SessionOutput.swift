@@ -151,10 +151,16 @@ final class SessionOutput {
         }
     }
 
-    /// Once the sandbox's init is cloned: closes the agent's ends here, puts the developer's
-    /// terminal in raw mode, follows SIGWINCH and starts relaying.
+    /// After the spawn: closes the agent's ends here, puts the developer's terminal in raw mode,
+    /// follows SIGWINCH and starts relaying.
     func start() throws {
         closeChildEnds()
+        if let transcriptPath, let keptTranscriptPath {
+            progress(
+                transcriptPath == keptTranscriptPath
+                    ? "transcript: \(transcriptPath)"
+                    : "transcript: \(keptTranscriptPath) (written to \(transcriptPath) until the session ends)")
+        }
         let mode: TerminalRelay.Mode
         if terminal != nil {
             mode = .terminal(master: master)
@@ -172,15 +178,6 @@ final class SessionOutput {
         }
         relay.start()
         control?.start()
-    }
-
-    /// Says where the transcript goes (after the session's start line).
-    func announceTranscript() {
-        guard let transcriptPath, let keptTranscriptPath else { return }
-        progress(
-            transcriptPath == keptTranscriptPath
-                ? "transcript: \(transcriptPath)"
-                : "transcript: \(keptTranscriptPath) (written to \(transcriptPath) until the session ends)")
     }
 
     /// After the agent exited: drains the output, restores the terminal, keeps the transcript and

@@ -86,14 +86,6 @@ public enum SandboxLauncher {
     /// *thread* that created it exits, so a worker thread that ends would take a healthy session
     /// with it.
     public static func spawn(_ plan: SandboxPlan) throws(SandboxError) -> SandboxProcess {
-        try launch(plan).awaitStart()
-    }
-
-    /// Clones the sandbox's init and returns while it builds the sandbox: the supervisor can do
-    /// its own work meanwhile (on two cores, the set-up and the supervisor's bookkeeping run side
-    /// by side). `SandboxLaunch.awaitStart` then waits for the exec or the step that failed.
-    /// The same main-thread rule as `spawn`.
-    public static func launch(_ plan: SandboxPlan) throws(SandboxError) -> SandboxLaunch {
         guard ab_is_main_thread() == 1 else {
             throw .invalidRequest("the sandbox must be started from the main thread (PR_SET_PDEATHSIG is per thread)")
         }
@@ -182,6 +174,7 @@ public enum SandboxLauncher {
             }
             cPlan.listen_channel = channel[1]
         }
+        defer { if wantsListeners { close(channel[0]) } }
         let ports = plan.loopbackListeners
         cPlan.stdin_fd = plan.stdio.input ?? 0
         cPlan.stdout_fd = plan.stdio.output ?? 0
@@ -206,18 +199,30 @@ public enum SandboxLauncher {
         }
         if wantsListeners { close(channel[1]) }
         arena.scrub()
-        guard spawned == 0 else {
-            if wantsListeners { close(channel[0]) }
-            throw error(for: launchFailure, plan: plan)
+        guard spawned == 0 else { throw error(for: launchFailure, plan: plan) }
+        defer { close(statusFD) }
+
+        let process = SandboxProcess(pid: initPid)
+        guard let failure = readReport(statusFD) else {
+            if wantsListeners {
+                var fds = [Int32](repeating: -1, count: ports.count)
+                let received = ab_receive_descriptors(channel[0], &fds, fds.count)
+                guard received == ports.count else {
+                    for fd in fds where fd >= 0 { close(fd) }
+                    process.terminate(grace: .milliseconds(100))
+                    throw .stepFailed(step: "listen on the proxy ports inside the sandbox", detail: nil, code: errno)
+                }
+                process.listeners = fds
+            }
+            return process
         }
-        return SandboxLaunch(
-            process: SandboxProcess(pid: initPid), plan: plan, statusDescriptor: statusFD,
-            listenerChannel: wantsListeners ? channel[0] : -1, listenerCount: wantsListeners ? ports.count : 0)
+        _ = process.wait()
+        throw error(for: failure, plan: plan)
     }
 
     /// The error a failed step stands for: a protection the box cannot give (exit 78), an exec
     /// failure, or the step with the mount operation or seccomp rule it was at.
-    static func error(for failure: ab_sandbox_report, plan: SandboxPlan) -> SandboxError {
+    private static func error(for failure: ab_sandbox_report, plan: SandboxPlan) -> SandboxError {
         if failure.step == Int32(AB_STEP_EXEC) {
             return .exec(command: plan.argv[0], code: failure.error)
         }
@@ -238,7 +243,7 @@ public enum SandboxLauncher {
         return .stepFailed(step: stepName, detail: detail, code: failure.error)
     }
 
-    static func readReport(_ fd: Int32) -> ab_sandbox_report? {
+    private static func readReport(_ fd: Int32) -> ab_sandbox_report? {
         var report = ab_sandbox_report()
         let size = MemoryLayout<ab_sandbox_report>.size
         while true {
