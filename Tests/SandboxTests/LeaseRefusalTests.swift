@@ -41,26 +41,11 @@ struct LeaseRefusalTests {
     func startWithoutALeaseRunsNothingAndSaysWhy(_ refusal: Case) throws {
         let directory = try TemporaryDirectory(prefix: "abr")
         defer { directory.remove() }
-        let binaries = FileSafety.parent(of: SandboxHarness.agentbox)
         let workdir = directory.path + "/work"
         mkdir(workdir, 0o755)
         let vault = try directory.write("vault.env", Array("TOKEN=refusal-value-42\n".utf8))
         let reference = refusal.reference.replacingOccurrences(of: "VAULT", with: vault)
-        let policy = try directory.write(
-            "policy.yaml",
-            Array(
-                """
-                version: 1
-                profiles:
-                  sandbox-agent:
-                    agent: true
-                    allowedHosts: [testhost]
-                    allowedCommands: ["/bin/sh *"]
-                    requireApproval: false
-                    network: none
-                    secrets:
-                      TOKEN: { from: "\(reference)", class: inject }
-                """.utf8))
+        let policy = try LocalBroker.writeAgentPolicy(in: directory, allowedCommand: "/bin/sh *", reference: reference)
         let broker = try LocalBroker(policy: policy, in: directory)
         defer { broker.stop() }
         let marker = directory.path + "/ran"
@@ -68,14 +53,7 @@ struct LeaseRefusalTests {
         let command =
             refusal.auditEvent == "denial"
             ? ["/bin/echo", "never"] : ["/bin/sh", "-c", "touch \(marker); echo $TOKEN"]
-        let output = try ChildProcess.run(
-            executable: binaries + "/devssh",
-            arguments: [
-                "--broker", broker.control, "--local", "testhost", "--", SandboxHarness.agentbox, "start",
-                "sandbox-agent", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", workdir,
-                "--network", "none", "--",
-            ] + command,
-            environment: broker.environment, timeout: .seconds(60))
+        let output = try broker.startAgent(workdir: workdir, command)
         let expected = refusal.message.replacingOccurrences(of: "VAULT", with: vault)
         #expect(output.status == .exited(refusal.status), "\(output.standardErrorText)")
         #expect(output.standardErrorText.contains(expected), "\(output.standardErrorText)")

@@ -40,4 +40,38 @@ struct LocalBroker {
     }
 
     func stop() { _ = process.terminate(grace: .seconds(2)) }
+
+    /// Writes a policy with one agent profile, `sandbox-agent` (no approval, network none, one
+    /// inject secret TOKEN from `reference`), and returns its path.
+    static func writeAgentPolicy(in directory: TemporaryDirectory, allowedCommand: String, reference: String) throws
+        -> String
+    {
+        try directory.write(
+            "policy.yaml",
+            Array(
+                """
+                version: 1
+                profiles:
+                  sandbox-agent:
+                    agent: true
+                    allowedHosts: [testhost]
+                    allowedCommands: ["\(allowedCommand)"]
+                    requireApproval: false
+                    network: none
+                    secrets:
+                      TOKEN: { from: "\(reference)", class: inject }
+                """.utf8))
+    }
+
+    /// `devssh --local testhost -- agentbox start sandbox-agent … -- COMMAND` against this broker.
+    func startAgent(workdir: String, _ command: [String]) throws -> ChildProcess.Output {
+        try ChildProcess.run(
+            executable: Self.binaries + "/devssh",
+            arguments: [
+                "--broker", control, "--local", "testhost", "--", SandboxHarness.agentbox, "start",
+                "sandbox-agent", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", workdir,
+                "--network", "none", "--",
+            ] + command,
+            environment: environment, timeout: .seconds(60))
+    }
 }

@@ -11,35 +11,14 @@ import Testing
 struct SessionWarningTests {
     @Test func tooShortSessionValueIsWarnedAboutOnce() throws {
         let directory = try TemporaryDirectory(prefix: "abw")
-        let binaries = FileSafety.parent(of: SandboxHarness.agentbox)
         let workdir = directory.path + "/work"
         mkdir(workdir, 0o755)
         let vault = try directory.write("vault.env", Array("TOKEN=ab3x5\n".utf8))
-        let policy = try directory.write(
-            "policy.yaml",
-            Array(
-                """
-                version: 1
-                profiles:
-                  sandbox-agent:
-                    agent: true
-                    allowedHosts: [testhost]
-                    allowedCommands: ["/bin/true"]
-                    requireApproval: false
-                    network: none
-                    secrets:
-                      TOKEN: { from: "file://\(vault)#TOKEN", class: inject }
-                """.utf8))
+        let policy = try LocalBroker.writeAgentPolicy(
+            in: directory, allowedCommand: "/bin/true", reference: "file://\(vault)#TOKEN")
         let broker = try LocalBroker(policy: policy, in: directory)
         defer { broker.stop() }
-        let output = try ChildProcess.run(
-            executable: binaries + "/devssh",
-            arguments: [
-                "--broker", broker.control, "--local", "testhost", "--", SandboxHarness.agentbox, "start",
-                "sandbox-agent", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", workdir,
-                "--network", "none", "--", "/bin/true",
-            ],
-            environment: broker.environment, timeout: .seconds(60))
+        let output = try broker.startAgent(workdir: workdir, ["/bin/true"])
         #expect(output.status == .exited(0), "\(output.standardErrorText)")
         let warnings = output.standardErrorText.split(separator: "\n").filter { $0.contains("warning") }
         #expect(
