@@ -254,7 +254,6 @@ public enum AgentboxCommand {
                 relay = ProxyRelay(listeningOn: listener, port: wiring.port, socketPath: wiring.proxySocket)
             }
             let supervisor = SessionSupervisor(process: process, grace: .milliseconds(Int(graceSeconds * 1000)))
-            supervisor.handleSignals()
             do {
                 try store.write(SessionRecord(
                     id: id, profile: profile, command: command, leaseExpiry: grant?.expiresAt ?? 0,
@@ -274,7 +273,9 @@ public enum AgentboxCommand {
             }
             progress("session \(id) started (supervisor pid \(getpid()), sandbox init pid \(process.pid))")
             try output?.start()
-            outcome = process.wait()
+            // SIGTERM (agentbox stop), SIGINT and SIGHUP end the session; the thread that waits for
+            // it acts on them (StopSignals has caught them since before the spawn).
+            outcome = process.wait(wakingOn: StopSignals.wakeDescriptor) { supervisor.end(.stopped) }
             scrubFindings = output?.finish()
             endReason = supervisor.endReason.rawValue
             let status = exitStatus(outcome, endReason: endReason)

@@ -43,12 +43,6 @@ final class SessionSupervisor: @unchecked Sendable {
 
     var endReason: SessionEnd { reason.withLock { $0 } ?? .exit }
 
-    /// SIGTERM (agentbox stop), SIGINT and SIGHUP end the session (`StopSignals` catches them
-    /// from before the spawn on).
-    func handleSignals() {
-        StopSignals.onStop { [weak self] in self?.end(.stopped) }
-    }
-
     /// Ends the session at `expiresAt` (seconds since the epoch) even if the broker is silent.
     func endAtExpiry(_ expiresAt: Int64) {
         runAtWallClockTime(Double(expiresAt)) { [weak self] in self?.end(.expired) }

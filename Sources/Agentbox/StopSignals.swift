@@ -13,7 +13,8 @@ import Darwin
 /// SIGTERM (`agentbox stop`), SIGINT and SIGHUP from the moment a session is being set up:
 /// caught by a plain handler installed synchronously (no window in which such a signal is lost or
 /// kills agentbox with the session half made), remembered until the session can act on it, then
-/// acted on on a thread of its own (`onStop`).
+/// acted on by the thread that waits for the session (`SandboxProcess.wait(wakingOn:)` watches
+/// `wakeDescriptor`).
 ///
 /// Installed before the lease is asked for: while agentbox waits for the broker (approval, vault
 /// unlock), a stop signal gives the request up (`wakeDescriptor` cancels it) and agentbox ends;
@@ -44,25 +45,13 @@ enum StopSignals {
         }
     }
 
-    /// Readable once a stop signal has arrived (never read here: `onStop`'s thread takes the byte).
+    /// Readable once a stop signal has arrived (never read here: the session's waiting thread takes the byte).
     static var wakeDescriptor: Int32? { stopWakeDescriptors.0 >= 0 ? stopWakeDescriptors.0 : nil }
 
     /// The first stop signal received, if any.
     static var received: Int32? {
         let number = receivedStopSignal.load(ordering: .relaxed)
         return number == 0 ? nil : number
-    }
-
-    /// Calls `action` once, on a thread of its own, when a stop signal arrives, or at once if one
-    /// already has.
-    static func onStop(_ action: @escaping @Sendable () -> Void) {
-        let wake = stopWakeDescriptors.0
-        guard wake >= 0 else { return }
-        startDetachedThread {
-            var byte: UInt8 = 0
-            while read(wake, &byte, 1) < 0 && errno == EINTR {}
-            action()
-        }
     }
 }
 

@@ -260,24 +260,6 @@ struct SpawnPlan {
     }
 }
 
-#if os(Linux)
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
-
-    /// glibc (≥ 2.34) has `posix_spawn_file_actions_addclosefrom_np` and `pipe2`, but Swift's Glibc
-    /// module does not see `_GNU_SOURCE` declarations, so they are looked up once at run time.
-    private func glibcSymbol(_ name: String) -> UnsafeMutableRawPointer? {
-        guard let handle = dlopen(nil, RTLD_NOW) else { return nil }
-        return dlsym(handle, name)
-    }
-
-    private let addCloseFrom: AddCloseFrom? = glibcSymbol("posix_spawn_file_actions_addclosefrom_np").map {
-        unsafeBitCast($0, to: AddCloseFrom.self)
-    }
-
-    private let pipe2: Pipe2? = glibcSymbol("pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
-#endif
-
 extension ChildProcess {
     static func spawn(
         executable: String, arguments: [String], environment: [String: String], plan: SpawnPlan
@@ -324,10 +306,7 @@ extension ChildProcess {
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         if plan.newProcessGroup { flags |= Int32(POSIX_SPAWN_SETPGROUP) }
         #if os(Linux)
-            guard let addCloseFrom else {
-                throw .spawnFailed(executable: executable, code: ENOSYS)
-            }
-            if code == 0 { code = addCloseFrom(&actions, 3) }
+            if code == 0 { code = ab_spawn_add_close_from(&actions, 3) }
         #else
             flags |= Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
         #endif
@@ -443,13 +422,7 @@ private struct PipeSet {
 
     private func makePipe() throws(SystemError) -> (Int32, Int32) {
         var fds: [Int32] = [-1, -1]
-        #if os(Linux)
-            guard let pipe2 else { throw SystemError("pipe2", code: ENOSYS) }
-            try valueOrErrno("pipe2") { pipe2(&fds, O_CLOEXEC) }
-        #else
-            try valueOrErrno("pipe") { pipe(&fds) }
-            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        #endif
+        try valueOrErrno("pipe2") { ab_pipe(&fds, 0) }
         return (fds[0], fds[1])
     }
 }

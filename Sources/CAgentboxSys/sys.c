@@ -2,6 +2,7 @@
 #include "CAgentboxSys.h"
 
 #include <errno.h>
+#include <spawn.h>
 #include <fcntl.h>
 #include <string.h>
 #include <stdlib.h>
@@ -275,4 +276,14 @@ int ab_is_tmpfs(const char *path) {
     struct statfs info;
     if (statfs(path, &info) != 0) return 0;
     return info.f_type == 0x01021994;  // TMPFS_MAGIC
+}
+
+int ab_spawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+#else
+    (void)actions;
+    (void)lowest;
+    return ENOSYS;
+#endif
 }

@@ -19,6 +19,9 @@ public final class SandboxProcess: @unchecked Sendable {
     /// The listening sockets made inside the sandbox's network namespace, in the order of
     /// `SandboxPlan.loopbackListeners`; the caller owns them.
     public internal(set) var listeners: [Int32] = []
+    /// A pidfd of the init (readable once it has exited), so that the waiting thread can also
+    /// watch another descriptor; -1 where the kernel gives none (then `wait` blocks in waitid).
+    private let exitDescriptor: Int32
     private var exitStatus: Int32?
     /// Set, under the lock, once the init has exited but before it is reaped, so a signal is
     /// never sent to a pid that may have been reused.
@@ -26,13 +29,36 @@ public final class SandboxProcess: @unchecked Sendable {
 
     init(pid: pid_t) {
         self.pid = pid
+        exitDescriptor = ab_pidfd_open(pid)
+    }
+
+    deinit {
+        if exitDescriptor >= 0 { close(exitDescriptor) }
     }
 
     /// Waits until the session is over: the init has exited, which it does only after the
     /// kernel has killed and reaped every other process of its pid namespace. Returns the
     /// agent's exit code (128+signal when it was killed).
-    public func wait() -> Int32 {
+    ///
+    /// `onWake` runs on the waiting thread, once, when `wake` becomes readable (its byte is
+    /// taken): one thread both waits for the session and acts on a stop signal.
+    public func wait(wakingOn wake: Int32? = nil, onWake: () -> Void = {}) -> Int32 {
         if let exitStatus { return exitStatus }
+        var watched = wake ?? -1
+        if exitDescriptor >= 0 {
+            while true {
+                var fds = [pollfd(fd: exitDescriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: watched, events: Int16(POLLIN), revents: 0)]
+                guard poll(&fds, 2, -1) >= 0 || errno == EINTR else { break }
+                if fds[0].revents != 0 { break }
+                if fds[1].revents != 0 {
+                    var byte: UInt8 = 0
+                    _ = read(watched, &byte, 1)
+                    watched = -1
+                    onWake()
+                }
+            }
+        }
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
         finished.withLock { $0 = true }

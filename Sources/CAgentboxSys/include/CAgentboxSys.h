@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <spawn.h>
 #include <sys/types.h>
 
 /// The uid and pid of the process at the other end of a connected Unix socket
@@ -65,6 +66,11 @@ int ab_set_terminal_size(int fd, unsigned short rows, unsigned short columns);
 
 /// pipe2(O_CLOEXEC), plus O_NONBLOCK on both ends when `nonblocking`. Returns 0 or -1 with errno.
 int ab_pipe(int fds[2], int nonblocking);
+
+/// Adds "close every descriptor >= `lowest`" to `actions` (glibc's
+/// posix_spawn_file_actions_addclosefrom_np, a _GNU_SOURCE function Swift cannot see). Returns 0
+/// or an error number (ENOSYS where the C library has no such action).
+int ab_spawn_add_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
 /// 1 when `path` is on a tmpfs (statfs f_type TMPFS_MAGIC), 0 when not or when it cannot be read.
 int ab_is_tmpfs(const char *path);
