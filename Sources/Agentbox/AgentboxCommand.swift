@@ -232,6 +232,7 @@ public enum AgentboxCommand {
         var endReason = "exit"
         var output: SessionOutput?
         var scrubFindings: Int?
+        var sandbox: SandboxProcess?
         do {
             output = try SessionOutput(
                 options: outputOptions, secrets: granted.map { RedactionSecret(name: $0.name, value: $0.value) }, id: id,
@@ -250,6 +251,7 @@ public enum AgentboxCommand {
             SandboxLauncher.becomeSubreaper()
             if let wiring, network != .host { plan.loopbackListeners = [wiring.port] }
             let process = try SandboxLauncher.spawn(plan)
+            sandbox = process
             if let wiring, let listener = process.listeners.first {
                 relay = ProxyRelay(listeningOn: listener, port: wiring.port, socketPath: wiring.proxySocket)
             }
@@ -289,6 +291,8 @@ public enum AgentboxCommand {
         }
         store.remove(id)
         releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome, scrubFindings: scrubFindings))
+        // The init has been leaving while the session was torn down; agentbox ends after it.
+        sandbox?.reap()
         return exitStatus(outcome, endReason: endReason)
     }
 

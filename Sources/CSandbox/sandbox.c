@@ -36,8 +36,8 @@
 //   init (pid 1): die with the supervisor -> the agent's stdio onto 0, 1, 2 -> signals reset ->
 //     id maps -> mounts (private, new root, ordered plan, pivot_root, root read-only) ->
 //     hostname -> loopback -> setsid -> close fds -> bounding set -> switch user (and die with
-//     the supervisor again) -> capabilities -> no_new_privs -> seccomp -> vfork agent -> reap
-//     until the agent exits
+//     the supervisor again) -> capabilities -> no_new_privs -> seccomp -> vfork agent -> report
+//     running -> reap until the agent exits -> kill and reap the rest -> report finished -> exit
 //   agent: signals default -> setsid -> controlling terminal (when asked) -> chdir -> execve
 
 static const char *const step_names[AB_STEP_COUNT] = {
@@ -637,6 +637,8 @@ static pid_t start_agent(const ab_sandbox_plan *plan) {
     return agent;
 }
 
+static int end_session(pid_t agent);
+
 /// pid 1 of the new namespaces, cloned straight into them by the supervisor.
 static _Noreturn void run_init(const ab_sandbox_plan *plan, const launch_resources *resources) {
     die_with_supervisor(resources, AB_STEP_STARTED, -1);
@@ -666,13 +668,36 @@ static _Noreturn void run_init(const ab_sandbox_plan *plan, const launch_resourc
 
     pid_t agent = start_agent(plan);
     if (agent < 0) fail(AB_STEP_FORK_AGENT, -1);
-    close(report_fd);
+    // vfork returned: the agent was exec'd (or reported why not, first).
+    report(AB_REPORT_RUNNING, 0, 0);
+    // The agent's stdio is the agent's: without the init's copies, the supervisor's relay sees
+    // the end of the output as soon as the session's last writer is gone.
+    for (int fd = 0; fd < 3; fd++) close(fd);
+    _exit(end_session(agent));
+}
+
+/// Reaps until the agent exits, then kills and reaps every other process of the pid namespace
+/// (pid 1's kill(-1) reaches all of them), reports the agent's code, and returns it. The
+/// supervisor goes on with its teardown from that report while the init's own exit (its
+/// namespaces' teardown) runs, rather than after it.
+static int end_session(pid_t agent) {
+    int code = 125;
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, 0);
-        if (pid == agent) _exit(exit_code(status));  // pid 1 leaving takes every other process along
-        if (pid < 0 && errno == ECHILD) _exit(125);
+        if (pid == agent) {
+            code = exit_code(status);
+            break;
+        }
+        if (pid < 0 && errno == ECHILD) break;
     }
+    for (;;) {
+        kill(-1, SIGKILL);  // again after each reap: nothing forked meanwhile is left
+        pid_t pid = waitpid(-1, NULL, 0);
+        if (pid < 0 && errno != EINTR) break;  // ECHILD: nothing of the session is left
+    }
+    report(AB_REPORT_FINISHED, 0, code);
+    return code;
 }
 
 static int clone_flags(const ab_sandbox_plan *plan) {

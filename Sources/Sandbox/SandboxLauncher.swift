@@ -20,25 +20,33 @@ public final class SandboxProcess: @unchecked Sendable {
     /// `SandboxPlan.loopbackListeners`; the caller owns them.
     public internal(set) var listeners: [Int32] = []
     /// A pidfd of the init (readable once it has exited), so that the waiting thread can also
-    /// watch another descriptor; -1 where the kernel gives none (then `wait` blocks in waitid).
+    /// watch other descriptors; -1 where the kernel gives none (then `wait` blocks in waitid).
     private let exitDescriptor: Int32
+    /// The init's status pipe: AB_REPORT_FINISHED once every process but the init is gone.
+    private var reportDescriptor: Int32
     private var exitStatus: Int32?
+    private var initStatus: Int32?
     /// Set, under the lock, once the init has exited but before it is reaped, so a signal is
     /// never sent to a pid that may have been reused.
     private let finished = Mutex(false)
+    /// Set once every process of the session but the init is gone (the init's report, or its exit).
+    private let over = Mutex(false)
 
-    init(pid: pid_t) {
+    init(pid: pid_t, reportDescriptor: Int32 = -1) {
         self.pid = pid
+        self.reportDescriptor = reportDescriptor
         exitDescriptor = ab_pidfd_open(pid)
     }
 
     deinit {
         if exitDescriptor >= 0 { close(exitDescriptor) }
+        if reportDescriptor >= 0 { close(reportDescriptor) }
     }
 
-    /// Waits until the session is over: the init has exited, which it does only after the
-    /// kernel has killed and reaped every other process of its pid namespace. Returns the
-    /// agent's exit code (128+signal when it was killed).
+    /// Waits until the session is over: the init reported that the agent exited and that it
+    /// killed and reaped every other process of its pid namespace, or the init itself has exited
+    /// (the kernel then ends every other process of the namespace). Returns the agent's exit code
+    /// (128+signal when it was killed). The init may still be leaving: `reap()` waits for that.
     ///
     /// `onWake` runs on the waiting thread, once, when `wake` becomes readable (its byte is
     /// taken): one thread both waits for the session and acts on a stop signal.
@@ -48,10 +56,20 @@ public final class SandboxProcess: @unchecked Sendable {
         if exitDescriptor >= 0 {
             while true {
                 var fds = [pollfd(fd: exitDescriptor, events: Int16(POLLIN), revents: 0),
+                           pollfd(fd: reportDescriptor, events: Int16(POLLIN), revents: 0),
                            pollfd(fd: watched, events: Int16(POLLIN), revents: 0)]
-                guard poll(&fds, 2, -1) >= 0 || errno == EINTR else { break }
-                if fds[0].revents != 0 { break }
+                guard poll(&fds, 3, -1) >= 0 || errno == EINTR else { break }
                 if fds[1].revents != 0 {
+                    if let code = finishedReport() {
+                        exitStatus = code
+                        over.withLock { $0 = true }
+                        return code
+                    }
+                    close(reportDescriptor)
+                    reportDescriptor = -1
+                }
+                if fds[0].revents != 0 { break }
+                if fds[2].revents != 0 {
                     var byte: UInt8 = 0
                     _ = read(watched, &byte, 1)
                     watched = -1
@@ -59,9 +77,20 @@ public final class SandboxProcess: @unchecked Sendable {
                 }
             }
         }
+        let result = reap()
+        exitStatus = result
+        return result
+    }
+
+    /// Waits until the init has exited and reaps it; returns its exit code. After `wait`, this
+    /// is the init leaving (its namespaces torn down), every other process long gone.
+    @discardableResult
+    public func reap() -> Int32 {
+        if let initStatus { return initStatus }
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
         finished.withLock { $0 = true }
+        over.withLock { $0 = true }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR {
@@ -70,9 +99,18 @@ public final class SandboxProcess: @unchecked Sendable {
             }
         }
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros, spelled out here.
-        let result: Int32 = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        exitStatus = result
-        return result
+        let code: Int32 = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        initStatus = code
+        return code
+    }
+
+    /// The agent's code from the init's AB_REPORT_FINISHED record; nil at end of file or on
+    /// any other record.
+    private func finishedReport() -> Int32? {
+        guard let record = SandboxLauncher.readReport(reportDescriptor), record.step == Int32(AB_REPORT_FINISHED) else {
+            return nil
+        }
+        return record.detail
     }
 
     /// Sends `signal` to the init.
@@ -82,8 +120,8 @@ public final class SandboxProcess: @unchecked Sendable {
         }
     }
 
-    /// Whether the init has exited.
-    public var hasExited: Bool { finished.withLock { $0 } }
+    /// Whether the session is over (see `wait`).
+    public var hasExited: Bool { over.withLock { $0 } }
 
     /// SIGTERM to every process of the session, up to `grace` for them to leave, then SIGKILL
     /// to the init, which takes every process of its namespace along.
@@ -226,10 +264,12 @@ public enum SandboxLauncher {
         if wantsListeners { close(channel[1]) }
         arena.scrub()
         guard spawned == 0 else { throw error(for: launchFailure, plan: plan) }
-        defer { close(statusFD) }
 
-        let process = SandboxProcess(pid: initPid)
-        guard let failure = readReport(statusFD) else {
+        let process = SandboxProcess(pid: initPid, reportDescriptor: statusFD)
+        // AB_REPORT_RUNNING, or end of file (the init died before it could tell: `wait` gives
+        // its status), or the failure of a step.
+        let first = readReport(statusFD)
+        guard let failure = first, failure.step != Int32(AB_REPORT_RUNNING) else {
             if wantsListeners {
                 var fds = [Int32](repeating: -1, count: ports.count)
                 let received = ab_receive_descriptors(channel[0], &fds, fds.count)
@@ -269,7 +309,7 @@ public enum SandboxLauncher {
         return .stepFailed(step: stepName, detail: detail, code: failure.error)
     }
 
-    private static func readReport(_ fd: Int32) -> ab_sandbox_report? {
+    static func readReport(_ fd: Int32) -> ab_sandbox_report? {
         var report = ab_sandbox_report()
         let size = MemoryLayout<ab_sandbox_report>.size
         while true {

@@ -57,6 +57,28 @@ struct SessionEndTests {
         #expect(sessions.isEmpty, "\(sessions)")
     }
 
+    /// The agent exits and leaves a `setsid nohup` daemon, a double-forked child and a process
+    /// ignoring SIGTERM behind: when agentbox returns (with the agent's status), none of them is
+    /// left (the init kills and reaps them before it reports the session over).
+    @Test func processesLeftBehindDoNotOutliveTheAgentsExit() throws {
+        let harness = try SandboxHarness()
+        let marker = "1000.\(getpid())\(Int.random(in: 1000...9999))"
+        let output = try harness.asAccount(
+            SandboxHarness.agentbox,
+            ["sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", harness.workdir.path,
+             "--", "/bin/sh", "-c", """
+                exec >/dev/null 2>&1
+                setsid nohup sleep \(marker) &
+                ( sleep \(marker) & )
+                ( trap '' TERM; exec sleep \(marker) ) &
+                sleep 0.2
+                exit 7
+                """])
+        let left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
+        #expect(output.status == .exited(7), "\(output.text)")
+        #expect(left.isEmpty, "still there when agentbox returned: \(left)")
+    }
+
     /// SIGTERM, SIGINT or SIGHUP at any moment of the start: agentbox always ends (the signal is
     /// never lost), with the signal's status (or SIGTERM's, the agent's, once it runs), and leaves
     /// no process and no session directory.

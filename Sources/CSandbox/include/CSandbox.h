@@ -134,8 +134,19 @@ enum {
     AB_STEP_COUNT
 };
 
-/// What the status descriptor carries: end of file once the agent was exec'd, or one failure
-/// record. `ab_sandbox_spawn` fills one too when it fails before the clone.
+/// Records of the status descriptor that are no failure (negative, unlike the steps).
+enum {
+    /// The agent was exec'd; the session runs.
+    AB_REPORT_RUNNING = -1,
+    /// The agent has exited and every other process of the session has been killed and reaped;
+    /// `detail` is the agent's exit code (128+signal when it was killed). The init exits next.
+    AB_REPORT_FINISHED = -2,
+};
+
+/// What the status descriptor carries: AB_REPORT_RUNNING once the agent was exec'd, then
+/// AB_REPORT_FINISHED when the session is over; or one failure record instead (end of file
+/// before any record: the init died, e.g. killed from outside). `ab_sandbox_spawn` fills one too
+/// when it fails before the clone.
 typedef struct {
     int32_t step;
     int32_t error;
@@ -148,10 +159,11 @@ const char *ab_sandbox_step_name(int step);
 /// Clones the sandbox's init (pid 1) straight into its new namespaces; it maps the ids, builds
 /// the mounts, drops every privilege, loads seccomp and starts the agent. The seccomp filter
 /// is compiled here, before the clone, so nothing in the init allocates. On success returns 0
-/// with the init's pid and the read end of the status pipe (CLOEXEC). The init exits with the
-/// agent's status (128+signal if killed), and the kernel ends every other process of its pid
-/// namespace when it does; SIGTERM to it reaches every process of the session; SIGKILL to it
-/// ends the whole session; it dies with the thread that called this function. On failure
+/// with the init's pid and the read end of the status pipe (CLOEXEC). When the agent exits the
+/// init kills and reaps every other process of its pid namespace, reports AB_REPORT_FINISHED
+/// and exits with the agent's status (128+signal if killed); SIGTERM to it reaches every
+/// process of the session; SIGKILL to it ends the whole session (the kernel ends every process
+/// of a pid namespace whose init dies); it dies with the thread that called this function. On failure
 /// returns -1 and fills `failure` (the step, errno, and for AB_STEP_SECCOMP the rule's index).
 int ab_sandbox_spawn(const ab_sandbox_plan *plan, pid_t *pid, int *status_fd, ab_sandbox_report *failure);
 
