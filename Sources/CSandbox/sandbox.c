@@ -676,10 +676,15 @@ static _Noreturn void run_init(const ab_sandbox_plan *plan, const launch_resourc
     _exit(end_session(agent));
 }
 
-/// Reaps until the agent exits, then kills and reaps every other process of the pid namespace
-/// (pid 1's kill(-1) reaches all of them), reports the agent's code, and returns it. The
-/// supervisor goes on with its teardown from that report while the init's own exit (its
-/// namespaces' teardown) runs, rather than after it.
+/// Reaps until the agent exits, then kills and reaps every other process of the pid namespace,
+/// reports the agent's code, and returns it. The supervisor goes on with its teardown from that
+/// report while the init's own exit (its namespaces' teardown) runs, rather than after it.
+///
+/// One kill(-1, SIGKILL) from pid 1 reaches every other process of the namespace, and none can
+/// appear after it: the kernel sends it under the task list lock, and a fork that attaches its
+/// child after that finds SIGKILL pending in the parent and fails. (Killing again after each
+/// reap walked the whole system's task list once per process: a fork bomb of thousands took
+/// minutes to end.) The loop ends at ECHILD: nothing of the session is left to reap.
 static int end_session(pid_t agent) {
     int code = 125;
     for (;;) {
@@ -691,10 +696,10 @@ static int end_session(pid_t agent) {
         }
         if (pid < 0 && errno == ECHILD) break;
     }
+    kill(-1, SIGKILL);
     for (;;) {
-        kill(-1, SIGKILL);  // again after each reap: nothing forked meanwhile is left
         pid_t pid = waitpid(-1, NULL, 0);
-        if (pid < 0 && errno != EINTR) break;  // ECHILD: nothing of the session is left
+        if (pid < 0 && errno != EINTR) break;
     }
     report(AB_REPORT_FINISHED, 0, code);
     return code;

@@ -79,6 +79,30 @@ struct SessionEndTests {
         #expect(left.isEmpty, "still there when agentbox returned: \(left)")
     }
 
+    /// A fork bomb's aftermath: the agent leaves 4,000 processes behind. They are all gone, and
+    /// agentbox has returned, within two seconds of the agent's exit (killing once more after
+    /// each reap took six seconds for 4,000, minutes for a real fork bomb).
+    @Test func thousandsOfProcessesLeftBehindEndPromptly() throws {
+        let harness = try SandboxHarness()
+        let marker = "1000.\(getpid())\(Int.random(in: 1000...9999))"
+        let output = try harness.asAccount(
+            SandboxHarness.agentbox,
+            ["sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", harness.workdir.path,
+             "--", "/bin/sh", "-c", """
+                i=0
+                while [ $i -lt 4000 ]; do sleep \(marker) </dev/null >/dev/null 2>&1 & i=$((i+1)); done
+                date +%s.%N
+                exit 5
+                """], timeout: .seconds(120))
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let returned = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        let agentExited = Double(output.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(output.status == .exited(5), "\(output.text)")
+        #expect(returned - agentExited < 2, "agentbox returned \(returned - agentExited) s after the agent's exit")
+        #expect(ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8)).isEmpty)
+    }
+
     /// SIGTERM, SIGINT or SIGHUP at any moment of the start: agentbox always ends (the signal is
     /// never lost), with the signal's status (or SIGTERM's, the agent's, once it runs), and leaves
     /// no process and no session directory.
