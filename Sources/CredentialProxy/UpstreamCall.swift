@@ -72,7 +72,7 @@ final class UpstreamCall {
     private var headStatus = 0
     private var result: CURLcode?
     private var paused = false
-    private var pending = BodyQueue()
+    private let pending = BodyQueue()
     /// During a `read` with nothing queued: the client's buffer, which the write callback scrubs
     /// into directly (what does not fit is queued).
     private var target: (buffer: UnsafeMutableRawPointer, capacity: Int, filled: Int)?
@@ -313,7 +313,7 @@ final class UpstreamCall {
                 target?.filled += take
                 rest = UnsafeRawBufferPointer(rebasing: piece[take...])
             }
-            if !rest.isEmpty { pending.append(Array(rest)) }
+            if !rest.isEmpty { pending.append(rest) }
         }
         return bytes.count
     }
