@@ -338,9 +338,11 @@ public enum AgentboxCommand {
     static func identity(runAs: String?) throws(AgentboxError) -> SandboxIdentity {
         if let runAs {
             guard geteuid() == 0 else { throw .usage("--run-as needs agentbox to run as root") }
-            guard let entry = getpwnam(runAs) else { throw .config("no such account \(runAs) for --run-as") }
-            guard entry.pointee.pw_uid != 0 else { throw .config("--run-as must name an unprivileged account") }
-            return .account(name: runAs, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
+            guard let account = AccountLookup.account(name: runAs) else {
+                throw .config("no such account \(runAs) for --run-as")
+            }
+            guard account.uid != 0 else { throw .config("--run-as must name an unprivileged account") }
+            return .account(name: runAs, uid: account.uid, gid: account.gid)
         }
         return .userNamespace(insideUID: getuid(), outsideUID: getuid(), insideGID: getgid(), outsideGID: getgid())
     }

@@ -16,7 +16,7 @@ public struct StandardLocations: Sendable {
 
     public var home: String {
         if let home = environment["HOME"], !home.isEmpty { return home }
-        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        if let account = AccountLookup.account(uid: getuid()), !account.home.isEmpty { return account.home }
         return "/"
     }
 

@@ -147,8 +147,7 @@ public enum SecretsCommand {
     }
 
     public static func currentUserName() -> String {
-        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return "uid-\(geteuid())" }
-        return String(cString: name)
+        AccountLookup.account(uid: geteuid())?.name ?? "uid-\(geteuid())"
     }
 
     private static func inheritedEnvironment() -> [[UInt8]] {
