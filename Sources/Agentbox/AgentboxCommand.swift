@@ -60,6 +60,7 @@ public enum AgentboxCommand {
         """
 
     public static func main(_ arguments: [String]) -> Int32 {
+        StandardDescriptors.ensureOpen()
         var args = CommandLineArguments(arguments)
         guard let command = args.operand() else {
             if args.flag("--help", "-h") {
@@ -233,6 +234,7 @@ public enum AgentboxCommand {
         var output: SessionOutput?
         var scrubFindings: Int?
         var sandbox: SandboxProcess?
+        var staleSweep: CompletionEvent?
         do {
             output = try SessionOutput(
                 options: outputOptions, secrets: granted.map { RedactionSecret(name: $0.name, value: $0.value) }, id: id,
@@ -265,9 +267,16 @@ public enum AgentboxCommand {
                 // The first record (the supervisor alone) stays: `stop` and the cleanup still know the session.
                 progress("warning: the session record lacks the profile and command: \(error)")
             }
-            // Leftovers of sessions whose supervisor died, cleared while the agent starts (not
-            // before: it is no step of this session's). Ours has a record with a live supervisor.
-            for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }
+            // Leftovers of sessions whose supervisor died, cleared while the agent runs (not
+            // before: it is no step of this session's), on a thread of their own: the main thread
+            // goes on to wait for the session and act on a stop signal, however large the stale
+            // trees. Ours has a record with a live supervisor. agentbox waits for the sweep last.
+            let sweep = CompletionEvent()
+            staleSweep = sweep
+            startDetachedThread {
+                for candidate in SessionStore.all(environment: environment) { candidate.removeStale() }
+                sweep.complete()
+            }
             if let grant, let client {
                 supervisor.endAtExpiry(grant.expiresAt)
                 supervisor.watchLease(client: client, leaseId: grant.leaseId, onDisconnect: grant.onDisconnect,
@@ -293,6 +302,7 @@ public enum AgentboxCommand {
         releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome, scrubFindings: scrubFindings))
         // The init has been leaving while the session was torn down; agentbox ends after it.
         sandbox?.reap()
+        staleSweep?.wait()
         return exitStatus(outcome, endReason: endReason)
     }
 

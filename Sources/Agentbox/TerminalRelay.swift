@@ -36,6 +36,8 @@ final class TerminalRelay: @unchecked Sendable {
         let index: Int
         let stream: StreamingRedactor
         var open = true
+        /// The reader of `target` has gone (EPIPE, EIO): the transcript goes on without it.
+        var targetBroken = false
         init(source: Int32, target: Int32, index: Int, stream: StreamingRedactor) {
             self.source = source
             self.target = target
@@ -52,7 +54,8 @@ final class TerminalRelay: @unchecked Sendable {
     private let wakeWrite: Int32
     private var pendingInput: [UInt8] = []
     private var inputOpen: Bool
-    private var terminalBroken = false
+    /// The session is over: what the outputs hold now is read and delivered, then the relay ends.
+    private var ending = false
     /// Set before the relay thread starts, called on it.
     private var onContinue: (() -> Void)?
     private let done = CompletionEvent()
@@ -126,13 +129,14 @@ final class TerminalRelay: @unchecked Sendable {
         resizeWakeDescriptor = -1
     }
 
-    /// Waits for the relay to drain every output after the session ended; after `timeout` it is
-    /// told to stop where it is.
-    func finish(timeout: Duration = .seconds(3)) {
-        if !done.wait(timeout: timeout) {
-            wake(UInt8(ascii: "s"))
-            _ = done.wait(timeout: .seconds(1))
-        }
+    /// After the session ended: the relay reads what the agent's pipes or pty still hold (every
+    /// process that could write more is gone; a descriptor passed to a process outside the
+    /// session is not waited for) and delivers it, then ends. Waits for that as long as the
+    /// reader of agentbox's output takes, as any command's output would: output is never dropped
+    /// because the reader is slow (`| less`, a stopped terminal).
+    func finish() {
+        wake(UInt8(ascii: "e"))
+        done.wait()
     }
 
     private func wake(_ byte: UInt8) {
@@ -145,7 +149,7 @@ final class TerminalRelay: @unchecked Sendable {
         var released: [UInt8] = []
         released.reserveCapacity(1 << 17)
         let master: Int32? = if case .terminal(let master) = mode { master } else { nil }
-        loop: while outputs.contains(where: \.open) {
+        while outputs.contains(where: \.open) {
             var fds = [pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
             for output in outputs {
                 var events = Int16(POLLIN)
@@ -155,12 +159,12 @@ final class TerminalRelay: @unchecked Sendable {
             let readInput = inputOpen && pendingInput.count < 1 << 16
             fds.append(pollfd(fd: readInput ? 0 : -1, events: Int16(POLLIN), revents: 0))
             let holding = outputs.contains { $0.open && $0.stream.heldBackCount > 0 }
-            let ready = poll(&fds, nfds_t(fds.count), holding ? Self.idleFlush : -1)
+            let ready = poll(&fds, nfds_t(fds.count), ending ? 0 : holding ? Self.idleFlush : -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 break
             }
-            if ready == 0 {
+            if ready == 0 && !ending {
                 for output in outputs where output.stream.heldBackCount > 0 {
                     released.removeAll(keepingCapacity: true)
                     output.stream.flush(into: &released)
@@ -172,7 +176,7 @@ final class TerminalRelay: @unchecked Sendable {
                 var bytes = [UInt8](repeating: 0, count: 16)
                 let count = read(wakeRead, &bytes, bytes.count)
                 for byte in bytes.prefix(max(count, 0)) {
-                    if byte == UInt8(ascii: "s") { break loop }
+                    if byte == UInt8(ascii: "e") { ending = true }
                     if byte == UInt8(ascii: "w") { resize() }
                     if byte == UInt8(ascii: "c") {
                         onContinue?()
@@ -183,7 +187,15 @@ final class TerminalRelay: @unchecked Sendable {
             for (slot, output) in outputs.enumerated() where output.open {
                 let revents = fds[slot + 1].revents
                 if revents & Int16(POLLOUT) != 0 { sendInput(to: output.source) }
-                guard revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else { continue }
+                guard revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 else {
+                    if ending {  // nothing more buffered, and nobody of the session left to write it
+                        output.open = false
+                        released.removeAll(keepingCapacity: true)
+                        output.stream.flush(into: &released)
+                        deliver(released, from: output)
+                    }
+                    continue
+                }
                 let count = buffer.withUnsafeMutableBytes { read(output.source, $0.baseAddress, $0.count) }
                 if count > 0 {
                     released.removeAll(keepingCapacity: true)
@@ -193,7 +205,7 @@ final class TerminalRelay: @unchecked Sendable {
                         }
                         deliver(released, from: output)
                     } else {
-                        showTerminal(Array(buffer[0..<count]), on: output.target)
+                        showTerminal(Array(buffer[0..<count]), on: output)
                         buffer.withUnsafeBytes {
                             output.stream.write(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &released)
                         }
@@ -229,11 +241,12 @@ final class TerminalRelay: @unchecked Sendable {
     private func deliver(_ bytes: [UInt8], from output: Output) {
         guard !bytes.isEmpty else { return }
         transcript?.output(bytes, source: output.index)
-        if masking { showTerminal(bytes, on: output.target) }
+        if masking { showTerminal(bytes, on: output) }
     }
 
-    private func showTerminal(_ bytes: [UInt8], on target: Int32) {
-        guard !terminalBroken else { return }
+    private func showTerminal(_ bytes: [UInt8], on output: Output) {
+        guard !output.targetBroken else { return }
+        let target = output.target
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { write(target, $0.baseAddress! + offset, $0.count - offset) }
@@ -244,7 +257,7 @@ final class TerminalRelay: @unchecked Sendable {
                     _ = poll(&pending, 1, 100)
                     continue
                 }
-                terminalBroken = true  // the developer's terminal is gone; the transcript goes on
+                output.targetBroken = true  // its reader is gone; the transcript goes on
                 return
             }
             offset += written

@@ -40,6 +40,13 @@ public final class CompletionEvent: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Waits for as long as it takes.
+    public func wait() {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while !isComplete { pthread_cond_wait(condition, mutex) }
+    }
+
     /// Whether it completed within `timeout`.
     public func wait(timeout: Duration) -> Bool {
         var deadline = Self.deadline(after: timeout)

@@ -41,6 +41,7 @@ public enum BrokerCommand {
         """
 
     public static func main(_ arguments: [String]) -> Int32 {
+        StandardDescriptors.ensureOpen()
         var args = CommandLineArguments(arguments)
         let environment = ProcessEnvironment.current
         let paths = BrokerPaths(environment: environment)

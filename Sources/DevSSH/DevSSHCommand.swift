@@ -43,6 +43,7 @@ public enum DevSSHCommand {
         """
 
     public static func main(_ arguments: [String]) -> Int32 {
+        StandardDescriptors.ensureOpen()
         var args = arguments
         var brokerSocket: String?
         var sshPath: String?

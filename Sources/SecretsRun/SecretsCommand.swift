@@ -40,6 +40,7 @@ public enum SecretsCommand {
 
     /// Runs the command line; returns an exit status, or does not return when COMMAND runs.
     public static func main(_ arguments: [String]) -> Int32 {
+        StandardDescriptors.ensureOpen()
         var args = CommandLineArguments(arguments)
         if arguments.isEmpty {
             writeStandardError(usage + "\n")

@@ -7,5 +7,6 @@ import Redaction
     import Darwin
 #endif
 
+StandardDescriptors.ensureOpen()
 ignoreBrokenPipeSignal()
 exit(RedactCommand.run(Array(CommandLine.arguments.dropFirst())).rawValue)
