@@ -49,23 +49,30 @@ struct TerminalTests {
     }
 
     /// `--no-masking`: the terminal shows the output as it is; the transcript is redacted anyway.
+    /// `agentbox sandbox -- /bin/sh -c SCRIPT` as the account, inside a shell line that gives it
+    /// its stdio (`wrapper` refers to the agentbox command line as `"$0" "$@"`).
+    private func runWrapped(_ harness: SandboxHarness, _ wrapper: String, _ script: String) throws -> ChildProcess.Output {
+        try ChildProcess.run(
+            executable: "/usr/bin/setpriv",
+            arguments: [
+                "--reuid=\(harness.account.uid)", "--regid=\(harness.account.gid)", "--clear-groups", "--",
+                "/bin/sh", "-c", wrapper,
+                SandboxHarness.agentbox, "sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile,
+                "--workdir", harness.workdir.path, "--", "/bin/sh", "-c", script,
+            ],
+            environment: ["HOME": harness.account.home, "PATH": SandboxHarness.path, "LC_ALL": "C"],
+            timeout: .seconds(60))
+    }
+
     /// agentbox started with stdin and stdout closed (`<&- >&-`): the agent's output must not
     /// land in a descriptor of agentbox's own that took the number 1 (the stop-signal pipe did,
     /// and the agent's first line ended its session); stderr still reaches its file.
     @Test func closedStdioCannotBeTurnedAgainstTheSession() throws {
         let harness = try SandboxHarness()
         let errors = harness.workdir.path + "/stderr.txt"
-        let output = try ChildProcess.run(
-            executable: "/usr/bin/setpriv",
-            arguments: [
-                "--reuid=\(harness.account.uid)", "--regid=\(harness.account.gid)", "--clear-groups", "--",
-                "/bin/sh", "-c", "exec \"$0\" \"$@\" <&- >&- 2>\(errors)",
-                SandboxHarness.agentbox, "sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile,
-                "--workdir", harness.workdir.path, "--", "/bin/sh", "-c",
-                "echo OUT; echo ERR >&2; sleep 0.3; [ -r /dev/stdin ] && echo stdin-open >&2; exit 4",
-            ],
-            environment: ["HOME": harness.account.home, "PATH": SandboxHarness.path, "LC_ALL": "C"],
-            timeout: .seconds(60))
+        let output = try runWrapped(
+            harness, "exec \"$0\" \"$@\" <&- >&- 2>\(errors)",
+            "echo OUT; echo ERR >&2; sleep 0.3; [ -r /dev/stdin ] && echo stdin-open >&2; exit 4")
         let errorText = FileIO.readText(errors)
         #expect(output.status == .exited(4), "\(output.text) \(errorText)")
         #expect(errorText.contains("ERR") && errorText.contains("stdin-open"), "\(errorText)")
@@ -75,16 +82,7 @@ struct TerminalTests {
     /// drops nothing (it gave up after 4 s and lost what the pipes still held).
     @Test func slowReaderGetsAllTheOutput() throws {
         let harness = try SandboxHarness()
-        let output = try ChildProcess.run(
-            executable: "/usr/bin/setpriv",
-            arguments: [
-                "--reuid=\(harness.account.uid)", "--regid=\(harness.account.gid)", "--clear-groups", "--",
-                "/bin/sh", "-c", "\"$0\" \"$@\" | (sleep 5; wc -c)",
-                SandboxHarness.agentbox, "sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile,
-                "--workdir", harness.workdir.path, "--", "/bin/sh", "-c", "head -c 1000000 /dev/zero",
-            ],
-            environment: ["HOME": harness.account.home, "PATH": SandboxHarness.path, "LC_ALL": "C"],
-            timeout: .seconds(60))
+        let output = try runWrapped(harness, "\"$0\" \"$@\" | (sleep 5; wc -c)", "head -c 1000000 /dev/zero")
         #expect(output.status == .exited(0), "\(output.text)")
         #expect(output.standardOutputText.trimmingCharacters(in: .whitespacesAndNewlines) == "1000000", "\(output.text)")
     }
