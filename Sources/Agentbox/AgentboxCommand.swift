@@ -270,7 +270,7 @@ public enum AgentboxCommand {
             // Leftovers of sessions whose supervisor died, cleared while the agent runs (not
             // before: it is no step of this session's), on a thread of their own: the main thread
             // goes on to wait for the session and act on a stop signal, however large the stale
-            // trees. Ours has a record with a live supervisor. agentbox waits for the sweep last.
+            // trees. Ours has a record with a live supervisor.
             let sweep = CompletionEvent()
             staleSweep = sweep
             startDetachedThread {
@@ -302,7 +302,9 @@ public enum AgentboxCommand {
         releaseLease(LeaseEnding(reason: endReason, exitStatus: outcome, scrubFindings: scrubFindings))
         // The init has been leaving while the session was torn down; agentbox ends after it.
         sandbox?.reap()
-        staleSweep?.wait()
+        // The sweep gets a second after a session that ended by itself, none after one that was
+        // stopped: agentbox never outstays a stop for it. Cut short, it goes on at the next start.
+        _ = staleSweep?.wait(timeout: endReason == SessionEnd.exit.rawValue ? .seconds(1) : .zero)
         return exitStatus(outcome, endReason: endReason)
     }
 

@@ -31,23 +31,38 @@ public struct Account: Sendable, Equatable {
 public enum AccountLookup {
     public static func account(uid: UInt32) -> Account? {
         #if os(Linux)
-        return filesEntry { $0.uid == uid } ?? getentEntry(String(uid))
+        return filesEntry { $0.uid == uid } ?? getentEntry(String(uid)) { $0.uid == uid }
         #else
         return getpwuid(uid).flatMap(account(from:))
         #endif
     }
 
+    /// The account named exactly `name`; nil for anything that is not an account name (see
+    /// `isAccountName`).
     public static func account(name: String) -> Account? {
-        // Never a passwd field separator, a line break, or something getent would take for an option.
-        guard !name.isEmpty, !name.hasPrefix("-"), !name.contains(":"), !name.utf8.contains(0), !name.contains("\n")
-        else { return nil }
+        guard isAccountName(name) else { return nil }
         #if os(Linux)
-        // getent takes a number for a uid: a name made of digits is only looked up in files.
-        let numeric = name.allSatisfy(\.isNumber)
-        return filesEntry { $0.name == name } ?? (numeric ? nil : getentEntry(name))
+        // getent takes a number for a uid: a name made of digits is only looked up in files. And
+        // whatever getent answers must carry the name asked for.
+        let numeric = name.allSatisfy { ("0"..."9").contains($0) }
+        return filesEntry { $0.name == name } ?? (numeric ? nil : getentEntry(name) { $0.name == name })
         #else
         return getpwnam(name).flatMap(account(from:))
         #endif
+    }
+
+    /// Letters, digits, `.`, `_`, `-` and `@` (SSSD's fully qualified names), not starting with
+    /// `-` or `.`, optionally ending in `$` (machine accounts), at most 256 bytes. Nothing getent
+    /// would read as a number with a sign or spaces (`+1000` and ` 1000` are uid 1000 to it) or
+    /// as an option.
+    public static func isAccountName(_ name: String) -> Bool {
+        let body = name.hasSuffix("$") ? name.dropLast() : Substring(name)
+        guard let first = body.unicodeScalars.first, first != "-", first != ".", name.utf8.count <= 256 else {
+            return false
+        }
+        return body.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-@".unicodeScalars.contains($0)
+        }
     }
 
     /// The entries of a passwd file's text, in order; malformed lines and NIS `+`/`-` lines skipped.
@@ -70,14 +85,14 @@ public enum AccountLookup {
         return parse(String(decoding: bytes, as: UTF8.self)).first(where: matches)
     }
 
-    private static func getentEntry(_ key: String) -> Account? {
+    private static func getentEntry(_ key: String, _ matches: (Account) -> Bool) -> Account? {
         guard let getent = getentPaths.first(where: { access($0, X_OK) == 0 }),
             let output = try? ChildProcess.run(
                 executable: getent, arguments: ["passwd", key], environment: ["PATH": "/usr/bin:/bin", "LC_ALL": "C"],
                 timeout: .seconds(10)),
             output.status == .exited(0)
         else { return nil }
-        return parse(output.standardOutputText).first
+        return parse(output.standardOutputText).first(where: matches)
     }
 
     #if !os(Linux)

@@ -40,8 +40,15 @@ import Glibc
 
     /// Names that cannot be accounts never reach getent's command line as something else.
     @Test func impossibleNamesAreRefusedOutright() {
-        for name in ["", "a:b", "a\nroot", "12345", "--help", "-s"] {
+        for name in ["", "a:b", "a\nroot", "12345", "--help", "-s", "+0", " 0", "+65534", " nobody", "nobody ", "٣", ".x"] {
             #expect(AccountLookup.account(name: name) == nil, "\(name)")
         }
+    }
+
+    /// getent reads `+65534` as uid 65534: such a name must never become the account of that uid.
+    @Test func anAnswerForAnotherNameIsNotTaken() {
+        #expect(AccountLookup.isAccountName("alex.smith@example.com") && AccountLookup.isAccountName("host$"))
+        #expect(!AccountLookup.isAccountName("+65534") && !AccountLookup.isAccountName("a b"))
+        #expect(AccountLookup.account(name: "+65534") == nil)
     }
 }
