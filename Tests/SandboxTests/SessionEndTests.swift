@@ -63,17 +63,14 @@ struct SessionEndTests {
     @Test func processesLeftBehindDoNotOutliveTheAgentsExit() throws {
         let harness = try SandboxHarness()
         let marker = "1000.\(getpid())\(Int.random(in: 1000...9999))"
-        let output = try harness.asAccount(
-            SandboxHarness.agentbox,
-            ["sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", harness.workdir.path,
-             "--", "/bin/sh", "-c", """
-                exec >/dev/null 2>&1
-                setsid nohup sleep \(marker) &
-                ( sleep \(marker) & )
-                ( trap '' TERM; exec sleep \(marker) ) &
-                sleep 0.2
-                exit 7
-                """])
+        let output = try harness.sandbox(["/bin/sh", "-c", """
+            exec >/dev/null 2>&1
+            setsid nohup sleep \(marker) &
+            ( sleep \(marker) & )
+            ( trap '' TERM; exec sleep \(marker) ) &
+            sleep 0.2
+            exit 7
+            """])
         let left = ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8))
         #expect(output.status == .exited(7), "\(output.text)")
         #expect(left.isEmpty, "still there when agentbox returned: \(left)")
@@ -85,15 +82,12 @@ struct SessionEndTests {
     @Test func thousandsOfProcessesLeftBehindEndPromptly() throws {
         let harness = try SandboxHarness()
         let marker = "1000.\(getpid())\(Int.random(in: 1000...9999))"
-        let output = try harness.asAccount(
-            SandboxHarness.agentbox,
-            ["sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", harness.workdir.path,
-             "--", "/bin/sh", "-c", """
-                i=0
-                while [ $i -lt 4000 ]; do sleep \(marker) </dev/null >/dev/null 2>&1 & i=$((i+1)); done
-                date +%s.%N
-                exit 5
-                """], timeout: .seconds(120))
+        let output = try harness.sandbox(["/bin/sh", "-c", """
+            i=0
+            while [ $i -lt 4000 ]; do sleep \(marker) </dev/null >/dev/null 2>&1 & i=$((i+1)); done
+            date +%s.%N
+            exit 5
+            """], timeout: .seconds(120))
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let returned = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
