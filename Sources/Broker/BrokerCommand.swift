@@ -24,7 +24,7 @@ public enum BrokerCommand {
           leases [--json]        list leases
           revoke LEASE           end a lease now
           sessions [--json]      list devssh sessions
-          reload                 ask the running broker to reload its policy
+          reload                 ask the running broker to reload its policy (its warnings on stderr)
           audit [--follow] [--json] [--audit-log FILE]
                                  show the audit log
           policy check [FILE]    validate a policy file and print its warnings
@@ -222,7 +222,10 @@ public enum BrokerCommand {
     static func reload(_ args: inout CommandLineArguments, paths: BrokerPaths) throws -> Int32 {
         let control = try client(&args, paths: paths)
         try args.finish()
-        print("reloaded \(try control.reloadPolicy())")
+        let reloaded = try control.reloadPolicy()
+        print("reloaded \(reloaded.path)")
+        // As `policy check` prints them: the policy is in force, and these are worth a look.
+        for warning in reloaded.warnings { writeStandardError("\(warning)\n") }
         return 0
     }
 

@@ -66,13 +66,15 @@ public final class BrokerDaemon: @unchecked Sendable {
     }
 
     /// Re-reads the policy file; on any error the policy in force stays and the error is returned.
-    public func reload() -> Result<String, PolicyLoadFailure> {
+    public func reload() -> Result<(path: String, warnings: [String]), PolicyLoadFailure> {
         do {
             let policy = try PolicyLoader.load(path: options.policyPath)
             core.replacePolicy(LoadedPolicy(policy: policy))
             core.audit.record("policy-reload", ["policy": .string(options.policyPath), "result": "ok"])
             log("policy reloaded from \(options.policyPath)")
-            return .success(options.policyPath)
+            let warnings = policy.warnings.map { "\($0)" }
+            for warning in warnings { log(warning) }
+            return .success((options.policyPath, warnings))
         } catch {
             core.audit.record("policy-reload", ["policy": .string(options.policyPath), "result": "kept old policy"])
             log("policy reload failed, keeping the policy in force:\n\(error)")

@@ -6,7 +6,8 @@ import UnixHTTP
 /// Served on a socket that only the broker's own uid may connect to.
 struct ControlAPI: HTTPHandler {
     let core: BrokerCore
-    let reload: @Sendable () -> Result<String, PolicyLoadFailure>
+    /// The reloaded policy's path and its warnings (`FILE:LINE:COLUMN: warning: MESSAGE`).
+    let reload: @Sendable () -> Result<(path: String, warnings: [String]), PolicyLoadFailure>
 
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         let parts = request.path.split(separator: "/").map(String.init)
@@ -45,7 +46,8 @@ struct ControlAPI: HTTPHandler {
             return ok(status)
         case ("POST", ["v1", "policy", "reload"]):
             switch reload() {
-            case .success(let message): return ok(["reloaded": message])
+            case .success(let reloaded):
+                return ok(["reloaded": reloaded.path, "warnings": reloaded.warnings.joined(separator: "\n")])
             case .failure(let failure): return errorResponse(422, failure.code, failure.message)
             }
         case ("GET", ["v1", "status"]):

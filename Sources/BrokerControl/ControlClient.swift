@@ -48,9 +48,11 @@ public struct ControlClient: Sendable {
         try call("POST", Route.revoke(leaseId), body: nil)
     }
 
-    public func reloadPolicy() throws(ControlError) -> String {
+    /// The reloaded policy's path and its warnings, as the broker read them.
+    public func reloadPolicy() throws(ControlError) -> (path: String, warnings: [String]) {
         let answer: [String: String] = try call("POST", Route.reload, body: nil)
-        return answer["reloaded"] ?? ""
+        let warnings = (answer["warnings"] ?? "").split(separator: "\n").map(String.init)
+        return (answer["reloaded"] ?? "", warnings)
     }
 
     private func call<T: Decodable>(_ method: String, _ path: String, body: [UInt8]?) throws(ControlError) -> T {

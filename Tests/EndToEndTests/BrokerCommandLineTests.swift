@@ -48,6 +48,19 @@ import Testing
         }
     }
 
+    /// `reload` shows the new policy's warnings, as `policy check` does (it said nothing of them).
+    @Test func reloadShowsTheNewPolicysWarnings() throws {
+        let broker = try Self.broker()
+        defer { broker.stop() }
+        try broker.writePolicy("version: 1\nprofiles: {}\n")
+        let reload = try broker.cli(["reload"])
+        #expect(reload.status == .exited(0), "\(reload.standardErrorText)")
+        #expect(reload.standardOutputText.hasPrefix("reloaded "), "\(reload.standardOutputText)")
+        #expect(
+            reload.standardErrorText.contains("warning: the policy has no profiles: every request is denied"),
+            "\(reload.standardErrorText)")
+    }
+
     @Test func leasesAndSessionsPrintAHeaderRowAboveTheirRows() throws {
         let broker = try Self.broker()
         defer { broker.stop() }
