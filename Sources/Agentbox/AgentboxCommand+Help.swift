@@ -25,6 +25,10 @@ extension AgentboxCommand {
           --run-as USER            (agentbox running as root) run COMMAND as this unprivileged
                                    account instead of in a user namespace
           --grace SECONDS          from SIGTERM to SIGKILL when the session ends (0 to 60, default 2)
+          --max-processes N        at most N processes of the session at once (RLIMIT_NPROC,
+                                   counted in its user namespace; default 8192, 0: no limit); a
+                                   fork bomb stops there (a root agentbox without --run-as runs
+                                   the agent as root, whom the kernel exempts)
           --seccomp-profile FILE   the seccomp profile; else $AGENTBOX_SECCOMP_PROFILE, else
                                    share/agentbox/seccomp-default.txt beside the binary, in
                                    /usr/local/share or /usr/share (without one, agentbox refuses
@@ -36,8 +40,8 @@ extension AgentboxCommand {
 
     static let startUsage = """
         usage: agentbox start PROFILE [--workdir DIR] [--network host|proxy-only|none] [--run-as USER]
-                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan] [--quiet]
-                              [--transcript PATH] [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
+                              [--grace SECONDS] [--max-processes N] [--seccomp-profile FILE] [--print-plan]
+                              [--quiet] [--transcript PATH] [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
 
         Asks the laptop's broker, through the socket devssh forwarded, for an agent lease on
         PROFILE (an `agent: true` profile), runs COMMAND in a sandbox with the lease's environment,
@@ -71,8 +75,8 @@ extension AgentboxCommand {
 
     static let sandboxUsage = """
         usage: agentbox sandbox [--workdir DIR] [--network ...] [--run-as USER] [--seccomp-profile FILE]
-                               [--print-plan] [--quiet] [--grace SECONDS] [--transcript PATH]
-                               [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
+                               [--print-plan] [--quiet] [--grace SECONDS] [--max-processes N]
+                               [--transcript PATH] [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
 
         Runs COMMAND in the same sandbox as `agentbox start`, without a lease (no secrets, no
         broker), to check what a box allows.

@@ -19,10 +19,10 @@ public enum AgentboxCommand {
 
     public static let usage = """
         usage: agentbox start PROFILE [--workdir DIR] [--network host|proxy-only|none] [--run-as USER]
-                              [--grace SECONDS] [--seccomp-profile FILE] [--print-plan] [--quiet]
-                              [--transcript PATH] [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
+                              [--grace SECONDS] [--max-processes N] [--seccomp-profile FILE] [--print-plan]
+                              [--quiet] [--transcript PATH] [--no-masking] [--keep-file FILE] -- COMMAND [ARGS...]
                agentbox sandbox [--workdir DIR] [--network ...] [--run-as USER] [--seccomp-profile FILE]
-                              [--print-plan] [--quiet] -- COMMAND [ARGS...]
+                              [--max-processes N] [--print-plan] [--quiet] -- COMMAND [ARGS...]
                agentbox list
                agentbox stop ID
                agentbox redact [--from-session ID] [--secret-file FILE]... [--secret-value-file FILE]...
@@ -121,6 +121,7 @@ public enum AgentboxCommand {
         let networkOption = try args.option("--network")
         let runAs = try args.option("--run-as")
         let graceText = try args.option("--grace") ?? "2"
+        let maxProcessesText = try args.option("--max-processes")
         let seccompOption = try args.option("--seccomp-profile")
         let printPlan = args.flag("--print-plan")
         let quiet = args.flag("--quiet", "-q")
@@ -136,6 +137,13 @@ public enum AgentboxCommand {
         guard let graceSeconds = Double(graceText), graceSeconds >= 0, graceSeconds <= 60 else {
             throw AgentboxError.usage("--grace takes 0 to 60 seconds")
         }
+        var maxProcesses = SandboxPlan.defaultMaxProcesses
+        if let maxProcessesText {
+            guard let value = Int(maxProcessesText), (0...4_194_304).contains(value) else {
+                throw AgentboxError.usage("--max-processes takes a number of processes, 0 (no limit) to 4194304")
+            }
+            maxProcesses = value
+        }
         let workdir = try resolvedDirectory(workdirOption ?? ".")
         let seccomp = try loadSeccompProfile(seccompOption, environment: environment)
         var identity = try identity(runAs: runAs)
@@ -143,11 +151,12 @@ public enum AgentboxCommand {
         let progress: @Sendable (String) -> Void = { message in if !quiet { writeStandardError("agentbox: \(message)\n") } }
 
         if printPlan {
-            let plan = try SandboxPlanner.plan(
+            var plan = try SandboxPlanner.plan(
                 SandboxRequest(
                     workdir: workdir, network: network, identity: identity, sessionDirectory: "SESSION/home",
                     newRoot: "SESSION/root", userHome: locations.home, argv: command,
                     environment: baseEnvironment(granted: []), seccomp: seccomp), kind: hostFileKind)
+            plan.maxProcesses = maxProcesses
             print(plan)
             if lease { print("lease: the environment of the granted lease is added at start") }
             return 0
@@ -248,6 +257,7 @@ public enum AgentboxCommand {
             for index in environmentValues.indices { environmentValues[index].value.withUnsafeMutableBytes { ab_zero($0) } }
             granted.removeAll()
             output?.configure(&plan)
+            plan.maxProcesses = maxProcesses
             if let refusal = HostFeatures.detect(informational: false).refusal(for: plan) { throw refusal }
             if let signal = StopSignals.received { throw AgentboxError.stoppedBeforeStart(signal) }
             SandboxLauncher.becomeSubreaper()

@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -36,7 +37,8 @@
 //   init (pid 1): die with the supervisor -> the agent's stdio onto 0, 1, 2 -> signals reset ->
 //     id maps -> mounts (private, new root, ordered plan, pivot_root, root read-only) ->
 //     hostname -> loopback -> setsid -> close fds -> bounding set -> switch user (and die with
-//     the supervisor again) -> capabilities -> no_new_privs -> seccomp -> vfork agent -> report
+//     the supervisor again) -> capabilities -> no_new_privs -> seccomp -> process limit -> vfork
+//     agent -> report
 //     running -> reap until the agent exits -> kill and reap the rest -> report finished -> exit
 //   agent: signals default -> setsid -> controlling terminal (when asked) -> chdir -> execve
 
@@ -67,6 +69,7 @@ static const char *const step_names[AB_STEP_COUNT] = {
     [AB_STEP_EXEC] = "execve the command",
     [AB_STEP_STDIO] = "install the agent's stdin/stdout/stderr",
     [AB_STEP_CONTROLLING_TTY] = "make the terminal the agent's controlling terminal (TIOCSCTTY)",
+    [AB_STEP_PROCESS_LIMIT] = "limit the session's processes (RLIMIT_NPROC)",
 };
 
 const char *ab_sandbox_step_name(int step) {
@@ -665,6 +668,10 @@ static _Noreturn void run_init(const ab_sandbox_plan *plan, const launch_resourc
     close(resources->supervisor_pidfd);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // setresuid may have reset it
     load_seccomp(resources);
+    if (plan->max_processes > 0) {
+        struct rlimit limit = {plan->max_processes, plan->max_processes};
+        CHECK(AB_STEP_PROCESS_LIMIT, -1, setrlimit(RLIMIT_NPROC, &limit));
+    }
 
     pid_t agent = start_agent(plan);
     if (agent < 0) fail(AB_STEP_FORK_AGENT, -1);

@@ -244,6 +244,7 @@ public enum SandboxLauncher {
         cPlan.stdout_fd = plan.stdio.output ?? 0
         cPlan.stderr_fd = plan.stdio.error ?? 0
         cPlan.controlling_tty = plan.stdio.controllingTerminal ? 1 : 0
+        cPlan.max_processes = UInt(max(0, plan.maxProcesses))
 
         var initPid: pid_t = 0
         var statusFD: Int32 = -1

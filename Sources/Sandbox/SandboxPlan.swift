@@ -89,12 +89,18 @@ public struct SandboxPlan: Sendable, CustomStringConvertible {
     public var loopbackListeners: [UInt16] = []
     /// The agent's stdin, stdout and stderr (default: agentbox's own).
     public var stdio = SandboxStdio()
+    /// At most this many processes of the session at once (RLIMIT_NPROC, counted in the
+    /// session's user namespace; 0: no limit). Builds and test runners stay far below it; a fork
+    /// bomb stops at it instead of filling the host's pid space.
+    public var maxProcesses = SandboxPlan.defaultMaxProcesses
+    public static let defaultMaxProcesses = 8192
     /// Steps that always happen, listed for the printed plan.
     public static let fixedSteps = [
         "make every mount private", "tmpfs new root", "mount operations (below)", "pivot_root, detach the old root",
         "new root read-only", "hostname", "loopback up (net namespace)", "setsid", "close every fd but 0, 1, 2",
         "drop the capability bounding set", "switch account (runAs)", "drop all capabilities and ambient",
-        "PR_SET_NO_NEW_PRIVS", "seccomp (bad arch: kill process)", "fork the agent under our init (pid 1)", "execve",
+        "PR_SET_NO_NEW_PRIVS", "seccomp (bad arch: kill process)", "process limit",
+        "fork the agent under our init (pid 1)", "execve",
     ]
 
     public init(
@@ -117,9 +123,10 @@ public struct SandboxPlan: Sendable, CustomStringConvertible {
         var lines = ["namespaces: \(namespaces.names.joined(separator: " "))", "identity: \(identity)",
                      "new root: tmpfs on \(newRoot)", "hostname: \(hostname)", "workdir: \(workdir)",
                      "argv: \(argv.joined(separator: " "))", "stdio: \(stdio)",
+                     "processes: at most \(maxProcesses == 0 ? "unlimited" : String(maxProcesses)) (RLIMIT_NPROC)",
                      "environment: \(environment.map(\.name).joined(separator: " "))", "mounts:"]
         if !loopbackListeners.isEmpty {
-            lines.insert("loopback listeners (relayed to the credential proxy): \(loopbackListeners.map(String.init).joined(separator: " "))", at: 7)
+            lines.insert("loopback listeners (relayed to the credential proxy): \(loopbackListeners.map(String.init).joined(separator: " "))", at: 8)
         }
         lines += mounts.map { "  " + $0.description }
         lines.append("seccomp (default allow; non-native ABI: kill process):")

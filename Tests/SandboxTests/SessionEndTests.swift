@@ -97,6 +97,36 @@ struct SessionEndTests {
         #expect(ProcessScan.processesWhoseArgumentsContain(Array(marker.utf8)).isEmpty)
     }
 
+    /// A fork bomb stops at the session's process limit (RLIMIT_NPROC, counted in the session's
+    /// user namespace) instead of filling the host's pid space: with `--max-processes 64`, a
+    /// forking loop is refused (EAGAIN) before its 64th process, and the session ends cleanly.
+    @Test func forkBombStopsAtTheSessionsProcessLimit() throws {
+        let harness = try SandboxHarness()
+        let output = try harness.asAccount(
+            SandboxHarness.agentbox,
+            ["sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", harness.workdir.path,
+             "--network", "none", "--max-processes", "64", "--", "/usr/bin/python3", "-c", """
+                import os, time
+                forked = 0
+                for _ in range(500):
+                    try:
+                        pid = os.fork()
+                    except OSError as error:
+                        print("refused", error.errno, "after", forked)
+                        break
+                    if pid == 0:
+                        time.sleep(30)
+                        os._exit(0)
+                    forked += 1
+                else:
+                    print("forked", forked)
+                """])
+        #expect(output.status == .exited(0), "\(output.text)")
+        let words = output.standardOutputText.split(separator: " ")
+        #expect(words.first == "refused" && words.dropFirst().first == "\(EAGAIN)", "\(output.text)")
+        #expect((Int(words.last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 999) < 64, "\(output.text)")
+    }
+
     /// SIGTERM, SIGINT or SIGHUP at any moment of the start: agentbox always ends (the signal is
     /// never lost), with the signal's status (or SIGTERM's, the agent's, once it runs), and leaves
     /// no process and no session directory.

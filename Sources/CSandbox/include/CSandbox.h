@@ -101,6 +101,10 @@ typedef struct {
     int stdin_fd, stdout_fd, stderr_fd;
     /// Make stdin, a terminal, the agent's controlling terminal (ioctl TIOCSCTTY after its setsid).
     int controlling_tty;
+    /// RLIMIT_NPROC for everything inside (0: none). In a user namespace the kernel counts it per
+    /// namespace and id: a cap on the session's own processes, which a fork bomb hits instead of
+    /// the host's pid space. Root's own id (a root agentbox without runAs) is exempt.
+    unsigned long max_processes;
 } ab_sandbox_plan;
 
 /// Steps that can fail, reported through the status descriptor.
@@ -131,6 +135,7 @@ enum {
     AB_STEP_EXEC,
     AB_STEP_STDIO,
     AB_STEP_CONTROLLING_TTY,
+    AB_STEP_PROCESS_LIMIT,
     AB_STEP_COUNT
 };
 
