@@ -98,15 +98,21 @@ struct SessionEndTests {
     }
 
     /// A fork bomb stops at the session's process limit (RLIMIT_NPROC, counted in the session's
-    /// user namespace) instead of filling the host's pid space: with `--max-processes 64`, a
-    /// forking loop is refused (EAGAIN) before its 64th process, and the session ends cleanly.
+    /// user namespace) instead of filling the host's pid space: with `--max-processes 64`, the
+    /// agent cannot raise its limit, a forking loop is refused (EAGAIN) before its 64th process,
+    /// and the session ends cleanly.
     @Test func forkBombStopsAtTheSessionsProcessLimit() throws {
         let harness = try SandboxHarness()
         let output = try harness.asAccount(
             SandboxHarness.agentbox,
             ["sandbox", "--quiet", "--seccomp-profile", SandboxHarness.seccompProfile, "--workdir", harness.workdir.path,
              "--network", "none", "--max-processes", "64", "--", "/usr/bin/python3", "-c", """
-                import os, time
+                import os, resource, time
+                try:
+                    resource.setrlimit(resource.RLIMIT_NPROC, (100000, 100000))
+                    print("raised", end=" ")
+                except (ValueError, OSError):
+                    pass
                 forked = 0
                 for _ in range(500):
                     try:
